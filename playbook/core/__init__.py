@@ -1,0 +1,64 @@
+"""The client core: a Python rendition of the Clojure SDK's ``temporal.client.core``.
+
+One function per seed function, usable without any YAML::
+
+    client = await create_client({"address": "127.0.0.1:7233"})
+    order = create_workflow(client, "OrderWorkflow", {"task_queue": "orders"})
+    await start(order, [{"customer": "alice"}])
+    await signal(order, "add_item", [{"sku": "ABC", "qty": 2}])
+    print(await query(order, "status"))
+    print(await get_result(order, timeout=60))
+
+Every failure is one of the errors in :mod:`playbook.errors`, with temporalio's exception
+chained.
+"""
+
+from playbook.core.connection import (
+    ConnectSettings,
+    create_client,
+    create_client_async,
+    resolve_settings,
+)
+from playbook.core.workflow import (
+    UpdateHandle,
+    WorkflowStub,
+    cancel,
+    create_workflow,
+    describe,
+    get_result,
+    get_update_handle,
+    query,
+    signal,
+    signal_with_start,
+    start,
+    start_update,
+    terminate,
+    update,
+    update_with_start,
+)
+from playbook.durations import parse_duration
+from playbook.options import infer_search_attribute
+
+__all__ = [
+    "ConnectSettings",
+    "UpdateHandle",
+    "WorkflowStub",
+    "cancel",
+    "create_client",
+    "create_client_async",
+    "create_workflow",
+    "describe",
+    "get_result",
+    "get_update_handle",
+    "infer_search_attribute",
+    "parse_duration",
+    "query",
+    "resolve_settings",
+    "signal",
+    "signal_with_start",
+    "start",
+    "start_update",
+    "terminate",
+    "update",
+    "update_with_start",
+]

