@@ -185,3 +185,22 @@ async def wait_until_ready(address: str, namespace: str, *, timeout: float,
 def env_without_temporal() -> dict[str, str]:
     """The environment without TEMPORAL_* settings, for child processes that must use ours."""
     return {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+
+
+def run_foreground(command: list[str]) -> int:
+    """Run a server command attached to this terminal until it ends or Ctrl-C; 0 on Ctrl-C."""
+    import signal
+
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
