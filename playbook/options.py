@@ -228,7 +228,7 @@ def check_workflow_options(
 
     cron = options.get("cron_schedule")
     if cron is not None and not is_template(cron):
-        if not isinstance(cron, str) or len(cron.split()) not in (5, 6, 7) and not cron.startswith("@"):
+        if not isinstance(cron, str) or (len(cron.split()) not in (5, 6, 7) and not cron.startswith("@")):
             bad("cron_schedule", f"{cron!r} is not a cron schedule such as '*/5 * * * *' or '@hourly'")
         else:
             out["cron_schedule"] = cron

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import temporalio.api.enums.v1 as enums
-import temporalio.api.history.v1  # noqa: F401  (used through temporalio.api.history)
+import temporalio.api.history.v1
 import temporalio.client
 import temporalio.common
 from temporalio.client import Client, WorkflowUpdateStage
