@@ -63,6 +63,77 @@ def dev_server(port: int, ui: bool, ui_port: int | None, db_filename: str | None
     raise SystemExit(devserver.run_foreground(command))
 
 
+@cli.command("run")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=VALUE",
+              help="Set an input (repeatable); the value is parsed by the input's type.")
+@click.option("--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file.")
+@click.option("--address", help="host:port of the Temporal frontend.")
+@click.option("--namespace", help="Temporal namespace.")
+@click.option("--profile", help="Profile of the Temporal environment configuration (TOML).")
+@click.option("--config-file", type=click.Path(dir_okay=False), help="The TOML configuration file.")
+@click.option("--api-key", help="API key (sent over TLS; never printed).")
+@click.option("--tls/--no-tls", "tls", default=None, help="Use TLS.")
+@click.option("--tls-server-name", help="Server name to verify.")
+@click.option("--tls-ca-cert", type=click.Path(dir_okay=False), help="CA certificate (PEM file).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False), help="Client certificate (PEM file).")
+@click.option("--tls-key", type=click.Path(dir_okay=False), help="Client private key (PEM file).")
+@click.option("--connect-timeout", help="How long to wait for the server (default 5s).")
+@click.option("--dev-server", is_flag=True, help="Start the bundled dev server for this run.")
+@click.option("--time-skipping", is_flag=True,
+              help="Use the bundled time-skipping test server (timers take no wall time).")
+@click.option("--worker", "workers", multiple=True, metavar="MODULE[:ATTR]",
+              help="Host the workflows and activities that MODULE exports, in-process.")
+@click.option("--junit-xml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
+@click.option("--json-report", type=click.Path(dir_okay=False), help="Write a JSON report.")
+@click.option("--tags", help="Run only steps with one of these tags (comma-separated); untagged steps always run.")
+@click.option("--skip-tags", help="Skip steps with any of these tags (comma-separated).")
+@click.option("--fail-fast", is_flag=True,
+              help="Stop at the first failure, even of continue_on_error steps or other files.")
+@click.option("--yes", is_flag=True, help="Answer yes to every confirm step.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run this many playbooks at once.")
+@click.option("--ui-url", help="Base URL of the Temporal Web UI, for links.")
+@click.option("-v", "--verbose", count=True, help="Show every step, also inside loops.")
+@click.option("-q", "--quiet", is_flag=True, help="Show failures and the summary only.")
+def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: str | None,
+                address: str | None, namespace: str | None, profile: str | None,
+                config_file: str | None, api_key: str | None, tls: bool | None,
+                tls_server_name: str | None, tls_ca_cert: str | None, tls_cert: str | None,
+                tls_key: str | None, connect_timeout: str | None, dev_server: bool,
+                time_skipping: bool, workers: tuple[str, ...], junit_xml: str | None,
+                json_report: str | None, tags: str | None, skip_tags: str | None,
+                fail_fast: bool, yes: bool, jobs: int, ui_url: str | None, verbose: int,
+                quiet: bool) -> int:
+    """Run playbooks against Temporal."""
+    import asyncio
+
+    from playbook.commands.run import RunRequest, run_async
+    from playbook.inputs import parse_cli_inputs
+
+    connection: dict[str, Any] = {k: v for k, v in {
+        "address": address, "namespace": namespace, "profile": profile,
+        "config_file": config_file, "api_key": api_key, "connect_timeout": connect_timeout,
+    }.items() if v is not None}
+    tls_files = {k: v for k, v in {"server_name": tls_server_name, "server_ca_cert": tls_ca_cert,
+                                   "client_cert": tls_cert, "client_key": tls_key}.items() if v}
+    if tls_files:
+        connection["tls"] = tls_files
+    elif tls is not None:
+        connection["tls"] = tls
+    request = RunRequest(
+        files=files, inputs=parse_cli_inputs(inputs), inputs_file=inputs_file,
+        connection=connection, dev_server=dev_server, time_skipping=time_skipping,
+        workers=workers, junit_xml=junit_xml, json_report=json_report,
+        tags=_tag_set(tags), skip_tags=_tag_set(skip_tags), fail_fast=fail_fast, yes=yes,
+        jobs=jobs, verbosity=-1 if quiet else verbose, ui_url=ui_url)
+    return asyncio.run(run_async(request))
+
+
+def _tag_set(text: str | None) -> frozenset[str]:
+    return frozenset(t.strip() for t in (text or "").split(",") if t.strip())
+
+
 def _run_cli(args: list[str] | None) -> int:
     try:
         rv = cli.main(args=args, prog_name="playbook", standalone_mode=False)

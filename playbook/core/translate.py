@@ -114,8 +114,8 @@ def translate(error: BaseException, *, operation: str, workflow_id: str,
     if isinstance(error, temporalio.service.RPCError):
         if error.status == RPCStatusCode.NOT_FOUND:
             return WorkflowNotFound(
-                f"{what} failed: {target} was not found or has already closed "
-                f"({error.message}); check the workflow id and the namespace",
+                f"{what} failed: {target} was not found or has already closed; "
+                "check the workflow id and the namespace",
                 **facts,
             )
         if error.status == RPCStatusCode.ALREADY_EXISTS:

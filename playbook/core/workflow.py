@@ -321,8 +321,9 @@ async def update_with_start(stub: WorkflowStub, name: str, update_args: Sequence
         raise InvalidOptions(problems, what=f"options for workflow '{stub.workflow_id}'")
     stage = _stage(wait_for_stage)
     update_id = update_id or str(uuid.uuid4())
-    operation = temporalio.client.WithStartWorkflowOperation(
-        stub.workflow_type or "", args=list(start_args), **_start_kwargs(stub, for_operation=True))
+    operation: temporalio.client.WithStartWorkflowOperation[Any, Any] = (
+        temporalio.client.WithStartWorkflowOperation(
+        stub.workflow_type or "", args=list(start_args), **_start_kwargs(stub, for_operation=True)))
     handle = await _call(
         lambda: stub.client.start_update_with_start_workflow(
             name, args=list(update_args), start_workflow_operation=operation,

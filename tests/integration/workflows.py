@@ -126,3 +126,8 @@ class Echo:
 
 WORKFLOWS = [Greeter, Counter, Sleeper, Failing, Looper, Echo]
 ACTIVITIES = [shout]
+
+# What `--worker tests.integration.workflows` hosts (the convention of docs/workers.md).
+task_queue = "playbook-tests"
+workflows = WORKFLOWS
+activities = ACTIVITIES

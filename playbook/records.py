@@ -1,0 +1,113 @@
+"""What a run leaves behind: a record per step and the run's result. The runner writes
+them, the templates read them (``steps.<id>``) and the reports print them.
+
+Step statuses: ``passed``, ``failed``, ``skipped`` (not run: ``when`` was false, a tag
+filter, an earlier failure, or its workflow was never created) and ``canceled`` (stopped
+mid-flight by an interrupt or a failing sibling). Run statuses: ``passed``, ``failed``,
+``error`` (could not connect, or the server failed us) and ``interrupted``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STEP_STATUSES = ("passed", "failed", "skipped", "canceled")
+RUN_STATUSES = ("passed", "failed", "error", "interrupted")
+
+
+@dataclass(slots=True)
+class StepRecord:
+    """One step's outcome. ``path`` locates it: ``steps[3]``, ``finally[0]``,
+    ``steps[2].foreach[7].steps[0]`` (item 7 of a foreach)."""
+
+    path: str
+    action: str
+    name: str
+    id: str | None = None
+    line: int | None = None
+    status: str = "skipped"
+    result: Any = None
+    error: dict[str, Any] | None = None
+    started_at: str | None = None
+    duration: float = 0.0
+    workflow_id: str | None = None
+    run_id: str | None = None
+    ui_link: str | None = None
+    request: dict[str, Any] | None = None
+    attempts: int = 0
+    reason: str | None = None
+    depth: int = 0
+
+    def view(self) -> dict[str, Any]:
+        """What a template sees as ``steps.<id>``."""
+        return {
+            "result": self.result,
+            "status": self.status,
+            "error": self.error,
+            "started_at": self.started_at,
+            "duration": self.duration,
+            "workflow_id": self.workflow_id,
+            "run_id": self.run_id,
+            "ui_link": self.ui_link,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as the JSON report has it."""
+        return {
+            "path": self.path,
+            "id": self.id,
+            "name": self.name,
+            "action": self.action,
+            "line": self.line,
+            "status": self.status,
+            "reason": self.reason,
+            "started_at": self.started_at,
+            "duration": round(self.duration, 6),
+            "attempts": self.attempts,
+            "workflow_id": self.workflow_id,
+            "run_id": self.run_id,
+            "ui_link": self.ui_link,
+            "request": self.request,
+            "result": self.result,
+            "error": self.error,
+        }
+
+
+@dataclass
+class RunResult:
+    """One playbook's run."""
+
+    playbook: str
+    path: str
+    run_id: str
+    started_at: str
+    status: str = "passed"
+    exit_code: int = 0
+    duration: float = 0.0
+    records: list[StepRecord] = field(default_factory=list)
+    error: str | None = None
+    namespace: str | None = None
+    address: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STEP_STATUSES, 0)
+        for record in self.records:
+            counts[record.status] = counts.get(record.status, 0) + 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "playbook": self.playbook,
+            "path": self.path,
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "duration": round(self.duration, 6),
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "address": self.address,
+            "namespace": self.namespace,
+            "error": self.error,
+            "counts": self.counts(),
+            "steps": [r.to_dict() for r in self.records],
+        }

@@ -1,0 +1,114 @@
+"""The console report: a line per step, failure details, a summary line.
+
+Plain, stable text when not on a terminal (CI logs); colours and a live progress line for
+loops on a terminal. Steps inside loop iterations are shown only when they fail, or with
+``-v``, so that a 1,000-item ``foreach`` stays readable.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+import click
+
+from playbook.durations import format_duration
+from playbook.records import RunResult, StepRecord
+
+LABELS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "canceled": "CANC"}
+COLOURS = {"passed": "green", "failed": "red", "skipped": "yellow", "canceled": "magenta"}
+
+
+class ConsoleReporter:
+    def __init__(self, stream: TextIO | None = None, *, verbosity: int = 0,
+                 colour: bool | None = None, live: bool | None = None) -> None:
+        self.stream = stream or sys.stdout
+        tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.verbosity = verbosity
+        self.colour = tty if colour is None else colour
+        self.live = tty if live is None else live
+        self._progress: str | None = None
+        self._loop_done = 0
+        self._header: str | None = None
+
+    def _write(self, text: str) -> None:
+        if self._progress is not None:
+            self.stream.write("\r\033[K")
+            self._progress = None
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _style(self, text: str, **style: Any) -> str:
+        return click.style(text, **style) if self.colour else text
+
+    def run_started(self, playbook: Any, result: RunResult) -> None:
+        self._header = self._style(f"playbook: {result.playbook}", bold=True) + \
+            f" ({result.path}) run {result.run_id}"
+
+    def _announce(self) -> None:
+        """The header is printed with the first step, so that a run that cannot even
+        connect says so in one line."""
+        if self._header is not None and self.verbosity >= 0:
+            header, self._header = self._header, None
+            self._write(header)
+
+    def _in_loop(self, record: StepRecord) -> bool:
+        return ".foreach[" in record.path
+
+    def step_started(self, record: StepRecord) -> None:
+        self._announce()
+        if self.live and self._in_loop(record) and self.verbosity <= 0:
+            self._loop_done += 0
+            self._show_progress(f"  ... {record.path.split('.steps[')[0]} running ({self._loop_done} steps done)")
+
+    def _show_progress(self, text: str) -> None:
+        self.stream.write("\r\033[K" + text[:120])
+        self.stream.flush()
+        self._progress = text
+
+    def step_finished(self, record: StepRecord) -> None:
+        self._announce()
+        if self._in_loop(record):
+            self._loop_done += 1
+            if record.status != "failed" and self.verbosity <= 0:
+                return
+        if self.verbosity < 0 and record.status != "failed":
+            return
+        indent = "  " * (record.depth + 1)
+        label = self._style(LABELS[record.status], fg=COLOURS[record.status], bold=True)
+        line = f"{indent}{label}  {record.name}"
+        extras = []
+        if record.started_at is not None:
+            extras.append(format_duration(record.duration))
+        if record.attempts > 1:
+            extras.append(f"{record.attempts} attempts")
+        if record.workflow_id:
+            extras.append(f"workflow {record.workflow_id}")
+        if record.reason:
+            extras.append(record.reason)
+        if extras:
+            line += f"  ({', '.join(extras)})"
+        self._write(line)
+        if record.ui_link and record.status != "skipped" and self.verbosity >= 0:
+            self._write(f"{indent}      {record.ui_link}")
+        if record.status == "failed" and record.error:
+            for text in str(record.error.get("message", "")).splitlines():
+                self._write(f"{indent}      {self._style(text, fg='red')}")
+
+    def log(self, record: StepRecord, text: str) -> None:
+        if self.verbosity >= 0:
+            indent = "  " * (record.depth + 1)
+            for line in text.splitlines() or [""]:
+                self._write(f"{indent}  | {line}")
+
+    def run_finished(self, result: RunResult) -> None:
+        counts = result.counts()
+        parts = [f"{counts[k]} {k}" for k in ("passed", "failed", "skipped", "canceled") if counts[k]]
+        if result.error and result.status != "passed":
+            self._write(self._style(f"error: {result.error}", fg="red"))
+            if not result.records:
+                return  # nothing ran: the error line says it all
+        colour = "green" if result.status == "passed" else "red"
+        summary = (f"{result.status}: {result.playbook}: {', '.join(parts) or 'no steps'} in "
+                   f"{format_duration(result.duration)} (exit {result.exit_code})")
+        self._write(self._style(summary, fg=colour, bold=True))

@@ -1,0 +1,64 @@
+"""What a leaf action receives: its rendered fields, its record, and the run's services."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from playbook.errors import PlaybookError
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from playbook.core import WorkflowStub
+    from playbook.records import StepRecord
+
+
+class StepFailed(PlaybookError):
+    """A control step's own failure (an assertion, a declined confirmation)."""
+
+    def __init__(self, message: str, *, error_type: str = "StepFailed", details: Any = None) -> None:
+        self.error_type = error_type
+        self.details = details
+        super().__init__(message)
+
+    def to_record(self) -> dict[str, Any]:
+        return {"type": self.error_type, "message": str(self), "details": self.details}
+
+
+class ConfirmationRequired(PlaybookError):
+    """A ``confirm`` step without a terminal and without ``--yes``: stop, exit code 2."""
+
+    exit_code = 2
+
+
+class Env(Protocol):
+    """The run's services, as the runner offers them to actions."""
+
+    playbook_name: str
+    run_id: str
+
+    async def client(self) -> Client: ...
+    def stub(self, name: str) -> WorkflowStub: ...
+    def add_stub(self, name: str, stub: WorkflowStub) -> None: ...
+    def evaluate(self, expression: str) -> Any: ...
+    def render(self, value: Any, field: str) -> Any: ...
+    def log(self, text: str) -> None: ...
+    def set_vars(self, values: Mapping[str, Any]) -> None: ...
+    async def confirm(self, text: str) -> bool: ...
+    async def sleep(self, seconds: float) -> None: ...
+    def ui_link(self, workflow_id: str, run_id: str | None) -> str | None: ...
+
+
+@dataclass
+class Call:
+    """One execution of one action."""
+
+    action: str
+    spec: Any
+    record: StepRecord
+    env: Env
+
+
+Action = Callable[[Call], Awaitable[Any]]

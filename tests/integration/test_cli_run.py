@@ -1,0 +1,120 @@
+"""`playbook run` as a user runs it: a subprocess, real signals, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from playbook import core
+from playbook.devserver import env_without_temporal, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def playbook_cli(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "playbook", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=env_without_temporal(), **kwargs)
+
+
+def test_connection_refused_exits_3_quickly(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent("""\
+        version: 1
+        name: unreachable
+        connection: {connect_timeout: 1s}
+        steps:
+          - id: w
+            create: {workflow_id: x}
+          - describe: {workflow: w}
+        """))
+    address = f"127.0.0.1:{free_port()}"
+    began = time.monotonic()
+    process = playbook_cli("run", str(path), "--address", address)
+    out, _ = process.communicate(timeout=30)
+    elapsed = time.monotonic() - began
+    assert process.returncode == 3, out
+    assert elapsed < 2.0 + 1.0  # connect_timeout + 1s, plus the interpreter's own start
+    assert out.splitlines() == [
+        f"error: could not connect to Temporal at {address} (namespace 'default'): connection "
+        "refused; check the address and that the server is up (or use --dev-server)"]
+
+
+def test_sigint_runs_finally_writes_reports_exits_130(tmp_path: Path, dev_server: Any) -> None:
+    workflow_id = f"interrupted-{uuid.uuid4().hex[:8]}"
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        version: 1
+        name: interrupted
+        steps:
+          - id: sleeper
+            create: {{type: Sleeper, task_queue: playbook-tests, workflow_id: {workflow_id}}}
+          - start: {{workflow: sleeper, args: [600]}}
+          - id: waiting
+            await_result: {{workflow: sleeper}}
+          - log: never
+        finally:
+          - terminate: {{workflow: sleeper, reason: interrupted run cleanup}}
+        """))
+    json_report, junit = tmp_path / "r.json", tmp_path / "r.xml"
+    process = playbook_cli("run", str(path), "--address", dev_server.address,
+                           "--worker", "tests.integration.workflows",
+                           "--json-report", str(json_report), "--junit-xml", str(junit))
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "PASS  start sleeper" in line:
+            break
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    output = "".join(lines) + rest
+    assert process.returncode == 130, output
+    assert "CANC  await_result sleeper" in output
+    assert "PASS  terminate sleeper" in output
+    report = json.loads(json_report.read_text())
+    run = report["runs"][0]
+    assert (report["exit_code"], run["status"]) == (130, "interrupted")
+    assert [(s["name"], s["status"]) for s in run["steps"]] == [
+        ("create sleeper", "passed"), ("start sleeper", "passed"),
+        ("await_result sleeper", "canceled"), ("log", "skipped"),
+        ("terminate sleeper", "passed")]
+    assert junit.read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>')
+
+    import asyncio
+
+    async def status() -> str:
+        client = await core.create_client({"address": dev_server.address})
+        return str((await core.describe(core.create_workflow(client, workflow_id)))["status"])
+
+    assert asyncio.run(status()) == "terminated"
+
+
+def test_dev_server_and_worker_flags(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent("""\
+        version: 1
+        name: embedded
+        steps:
+          - id: hello
+            create: {type: Greeter, task_queue: playbook-tests}
+          - start: {workflow: hello, args: [dev]}
+          - id: said
+            await_result: {workflow: hello, timeout: 30s}
+            expect: {result: "Hello, DEV!"}
+        """))
+    process = playbook_cli("run", str(path), "--dev-server", "--worker",
+                           "tests.integration.workflows")
+    out, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, out
+    assert "PASS  await_result hello" in out
+    assert "/namespaces/default/workflows/greeter-" in out  # a link to the embedded UI
