@@ -89,14 +89,17 @@ class ConsoleReporter:
         if extras:
             line += f"  ({', '.join(extras)})"
         self._write(line)
-        if record.ui_link and record.status != "skipped" and self.verbosity >= 0:
+        # A failure keeps its link under -q: it is where one starts looking.
+        if record.ui_link and record.status != "skipped" and (
+                self.verbosity >= 0 or record.status == "failed"):
             self._write(f"{indent}      {record.ui_link}")
         if record.status == "failed" and record.error:
             for text in str(record.error.get("message", "")).splitlines():
                 self._write(f"{indent}      {self._style(text, fg='red')}")
 
     def log(self, record: StepRecord, text: str) -> None:
-        if self.verbosity >= 0:
+        # Like the steps that write them, log lines inside loop items need -v.
+        if self.verbosity > 0 or (self.verbosity == 0 and not self._in_loop(record)):
             indent = "  " * (record.depth + 1)
             for line in text.splitlines() or [""]:
                 self._write(f"{indent}  | {line}")

@@ -1,0 +1,209 @@
+"""The report files: ``--json-report`` and ``--junit-xml``. Both are written from the runs'
+results, also after a failure or an interrupt.
+
+The JSON report's shape is ``schemas/json-report.schema.json``; the JUnit file follows the
+Jenkins/Ant ``junit-10.xsd`` dialect that CI servers read (one suite per playbook, one case
+per step). docs/reports.md describes both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from playbook import __version__
+from playbook.records import RunResult, StepRecord
+
+JSON_REPORT_VERSION = 1
+
+# Colour codes mean nothing in a CI viewer; the rest of what XML 1.0 cannot carry at all
+# (NUL, ESC and the other C0 controls, lone surrogates, U+FFFE/U+FFFF) would make the
+# whole file unreadable, so it becomes U+FFFD.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_MESSAGE_LIMIT = 500
+_RUN_ERROR_TYPES = {"error": "RunError", "interrupted": "Interrupted"}
+
+
+def _atomic_write(path: str | Path, text: str) -> None:
+    """Write to a temporary file beside ``path``, then rename: a reader never sees half a
+    report, and an earlier report survives a failed write."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        # backslashreplace: a lone surrogate (from a payload) becomes \udXXX, which in a
+        # JSON string is the same value again, instead of losing the report.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(text)
+        # mkstemp makes the file 0600; a report is as readable as any file the user makes.
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def json_report(results: Sequence[RunResult]) -> dict[str, Any]:
+    return {
+        "report_version": JSON_REPORT_VERSION,
+        "tool": {"name": "temporal-playbook", "version": __version__},
+        "exit_code": worst_exit_code(r.exit_code for r in results),
+        "runs": [r.to_dict() for r in results],
+    }
+
+
+def write_json_report(path: str | Path, results: Sequence[RunResult]) -> None:
+    _atomic_write(path, json.dumps(json_report(results), indent=2, ensure_ascii=False,
+                                   default=str) + "\n")
+
+
+def worst_exit_code(codes: Any) -> int:
+    order = {0: 0, 1: 1, 2: 2, 3: 3, 130: 4}
+    worst = 0
+    for code in codes:
+        if order.get(code, 3) > order.get(worst, 0):
+            worst = code
+    return worst
+
+
+# -- JUnit ----------------------------------------------------------------------------------
+
+
+def _xml_text(value: object) -> str:
+    return _NOT_XML.sub("\ufffd", _ANSI.sub("", str(value)))
+
+
+def _first_line(text: str) -> str:
+    """A ``message`` attribute: the first non-blank line, cut to a length viewers show."""
+    line = next((s.strip() for s in text.splitlines() if s.strip()), "")
+    if len(line) > _MESSAGE_LIMIT:
+        line = line[:_MESSAGE_LIMIT - 3] + "..."
+    return _xml_text(line)
+
+
+def _timestamp(started_at: str) -> str | None:
+    """JUnit's timestamp: ISO 8601 in UTC, to the second, without a zone."""
+    try:
+        when = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _properties(parent: ET.Element, pairs: Sequence[tuple[str, object]]) -> None:
+    present = [(k, v) for k, v in pairs if v is not None and v != ""]
+    if present:
+        holder = ET.SubElement(parent, "properties")
+        for name, value in present:
+            ET.SubElement(holder, "property", name=name, value=_xml_text(value))
+
+
+def _case(classname: str, name: str, duration: float) -> ET.Element:
+    return ET.Element("testcase", {"name": _xml_text(name), "classname": _xml_text(classname),
+                                   "time": f"{duration:.3f}"})
+
+
+def _step_case(result: RunResult, record: StepRecord) -> ET.Element:
+    case = _case(result.playbook, f"{record.path}: {record.name}", record.duration)
+    _properties(case, [("action", record.action), ("id", record.id),
+                       ("workflow_id", record.workflow_id), ("run_id", record.run_id),
+                       ("ui_link", record.ui_link)])
+    if record.status == "failed":
+        error = record.error or {}
+        message = str(error.get("message") or "failed")
+        failure = ET.SubElement(case, "failure", {"message": _first_line(message) or "failed",
+                                                  "type": _xml_text(error.get("type") or "Failure")})
+        text = message
+        if error.get("details") is not None:
+            text += "\n\ndetails: " + json.dumps(error["details"], indent=2, ensure_ascii=False,
+                                                 default=str)
+        if record.workflow_id:
+            text += f"\n\nworkflow: {record.workflow_id}"
+        if record.ui_link:
+            text += f"\n{record.ui_link}"
+        failure.text = _xml_text(text)
+    elif record.status in ("skipped", "canceled"):
+        ET.SubElement(case, "skipped", message=_xml_text(record.reason or record.status))
+    return case
+
+
+def _run_case(result: RunResult) -> ET.Element | None:
+    """The run itself as a case when it did not get through its steps: a connection failure
+    or an interrupt is an ``error`` (a suite of zero tests would look green), a run that
+    never started (``--fail-fast``, an interrupt) is ``skipped``."""
+    if result.error and result.status != "passed":
+        case = _case(result.playbook, "run", result.duration)
+        error = ET.SubElement(case, "error", {
+            "message": _first_line(result.error) or result.status,
+            "type": _RUN_ERROR_TYPES.get(result.status, "PlaybookError"),
+        })
+        error.text = _xml_text(result.error)
+        return case
+    if result.status == "skipped":
+        case = _case(result.playbook, "run", 0.0)
+        ET.SubElement(case, "skipped", message="not run: stopped by --fail-fast or an interrupt")
+        return case
+    return None
+
+
+def _suite(result: RunResult) -> ET.Element:
+    cases = [_step_case(result, record) for record in result.records]
+    run_case = _run_case(result)
+    if run_case is not None:
+        cases.append(run_case)
+
+    def count(tag: str) -> str:
+        return str(sum(1 for case in cases if case.find(tag) is not None))
+
+    suite = ET.Element("testsuite", {
+        "name": _xml_text(result.playbook),
+        "tests": str(len(cases)),
+        "failures": count("failure"),
+        "errors": count("error"),
+        "skipped": count("skipped"),
+        "time": f"{result.duration:.3f}",
+    })
+    timestamp = _timestamp(result.started_at)
+    if timestamp is not None:
+        suite.set("timestamp", timestamp)
+    suite.set("hostname", platform.node() or "localhost")
+    suite.set("file", _xml_text(result.path))
+    _properties(suite, [("run_id", result.run_id), ("status", result.status),
+                        ("exit_code", result.exit_code), ("address", result.address),
+                        ("namespace", result.namespace)])
+    suite.extend(cases)
+    if result.error and result.status != "passed":
+        ET.SubElement(suite, "system-err").text = _xml_text(result.error)
+    return suite
+
+
+def junit_xml(results: Sequence[RunResult]) -> str:
+    suites = ET.Element("testsuites", name="temporal-playbook")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for result in results:
+        suite = _suite(result)
+        suites.append(suite)
+        for key in totals:
+            totals[key] += int(suite.get(key, "0"))
+    for key, value in totals.items():
+        suites.set(key, str(value))
+    suites.set("time", f"{sum(r.duration for r in results):.3f}")
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def write_junit_xml(path: str | Path, results: Sequence[RunResult]) -> None:
+    _atomic_write(path, junit_xml(results))
