@@ -4,7 +4,8 @@ them, the templates read them (``steps.<id>``) and the reports print them.
 Step statuses: ``passed``, ``failed``, ``skipped`` (not run: ``when`` was false, a tag
 filter, an earlier failure, or its workflow was never created) and ``canceled`` (stopped
 mid-flight by an interrupt or a failing sibling). Run statuses: ``passed``, ``failed``,
-``error`` (could not connect, or the server failed us) and ``interrupted``.
+``error`` (could not connect, or the server failed us), ``interrupted``, and ``skipped``
+(not started: ``--fail-fast`` after another file failed, or an interrupt).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STEP_STATUSES = ("passed", "failed", "skipped", "canceled")
-RUN_STATUSES = ("passed", "failed", "error", "interrupted")
+RUN_STATUSES = ("passed", "failed", "error", "interrupted", "skipped")
 
 
 @dataclass(slots=True)

@@ -271,7 +271,13 @@ class Runner:
                        depth: int) -> bool:
         """Run steps in order; on a failure, report the rest as skipped. True if all passed."""
         for index, step in enumerate(steps):
-            record = await self.step(step, f"{path}[{index}]", scope, depth)
+            try:
+                record = await self.step(step, f"{path}[{index}]", scope, depth)
+            except asyncio.CancelledError:
+                if self.shared.interrupted:
+                    for later, rest in enumerate(steps[index + 1:], start=index + 1):
+                        self._skipped(rest, f"{path}[{later}]", depth, "interrupted")
+                raise
             if record.status == "failed" and (
                 not step.get("continue_on_error") or self.shared.options.fail_fast
             ):

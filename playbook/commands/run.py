@@ -74,15 +74,23 @@ async def run_async(request: RunRequest) -> int:
     given, from_cli = _inputs(request)
     playbooks = load_many(list(request.files))
     resolved = [resolve_inputs(p.inputs, given, from_cli=from_cli) for p in playbooks]
+    from playbook import devserver
+
+    specs = [s for ref in request.workers for s in devserver.load_worker_specs(ref)]
     results: list[RunResult] = []
     try:
         async with _environment(request) as env:
             runners: list[Runner] = []
+            connections = []
             for playbook, inputs in zip(playbooks, resolved):
-                runners.append(_runner(request, env, playbook, inputs,
-                                       {inputs.get(n) for n in secret_names(playbook.inputs)}))
+                runner, connection = _runner(
+                    request, env, playbook, inputs,
+                    {inputs.get(n) for n in secret_names(playbook.inputs)})
+                runners.append(runner)
+                connections.append(connection)
             results = [r.shared.result for r in runners]
-            await _run_all(request, runners)
+            async with _workers(specs, env, connections[0] if connections else {}):
+                await _run_all(request, runners)
     finally:
         if results:
             _write_reports(request, results)
@@ -112,7 +120,6 @@ async def _environment(request: RunRequest) -> AsyncIterator[_Env]:
 
     if request.dev_server and request.time_skipping:
         raise UsageError("--dev-server and --time-skipping exclude each other; choose one")
-    specs = [s for ref in request.workers for s in devserver.load_worker_specs(ref)]
     env = _Env(overrides=dict(request.connection), ui_url=request.ui_url)
     server = None
     testing_env: Any = None
@@ -129,21 +136,28 @@ async def _environment(request: RunRequest) -> AsyncIterator[_Env]:
             env.sleep = testing_env.sleep
             env.overrides.update(address=testing_env.client.service_client.config.target_host,
                                  namespace=testing_env.client.namespace)
-        if specs:
-            from playbook.core import create_client
-
-            worker_client = env.client or await create_client(
-                {k: v for k, v in env.overrides.items() if k not in ("connect_timeout", "lazy")},
-                timeout=_timeout(env.overrides))
-            async with devserver.hosted_workers(worker_client, specs):
-                yield env
-        else:
-            yield env
+        yield env
     finally:
         if testing_env is not None:
             await testing_env.shutdown()
         if server is not None:
             server.stop()
+
+
+@contextlib.asynccontextmanager
+async def _workers(specs: Sequence[Any], env: _Env, connection: Mapping[str, Any]
+                   ) -> AsyncIterator[None]:
+    """Host the ``--worker`` modules, connected where the first playbook connects."""
+    if not specs:
+        yield
+        return
+    from playbook import devserver
+    from playbook.core import create_client
+
+    client = env.client or await create_client(
+        {**connection, "lazy": False}, timeout=_timeout(connection))
+    async with devserver.hosted_workers(client, specs):
+        yield
 
 
 def _timeout(connection: Mapping[str, Any]) -> float:
@@ -154,14 +168,11 @@ def _timeout(connection: Mapping[str, Any]) -> float:
 
 
 def _runner(request: RunRequest, env: _Env, playbook: Playbook, inputs: dict[str, Any],
-            secrets: set[Any]) -> Runner:
-    from playbook.core import create_client, create_client_async, resolve_settings
+            secrets: set[Any]) -> tuple[Runner, dict[str, Any]]:
+    from playbook.core import create_client, resolve_settings
 
     connection = {**_render_connection(playbook, inputs), **env.overrides}
     masker = Masker([*secrets, connection.get("api_key")])
-    lazy = bool(connection.pop("lazy", False))
-    timeout = _timeout(connection)
-    connection.pop("connect_timeout", None)
     settings = resolve_settings(connection)
     masker.add(settings.api_key)
     ui_url = env.ui_url or _default_ui(settings.address)
@@ -169,9 +180,7 @@ def _runner(request: RunRequest, env: _Env, playbook: Playbook, inputs: dict[str
     async def client_factory() -> Any:
         if env.client is not None:
             return env.client
-        if lazy:
-            return await create_client_async(connection)
-        return await create_client(connection, timeout=timeout)
+        return await create_client(connection, timeout=_timeout(connection))
 
     options = RunOptions(tags=request.tags, skip_tags=request.skip_tags,
                          fail_fast=request.fail_fast, yes=request.yes,
@@ -182,7 +191,7 @@ def _runner(request: RunRequest, env: _Env, playbook: Playbook, inputs: dict[str
                                       namespace=settings.namespace),
                     options=options, reporter=reporter, masker=masker,
                     client_factory=client_factory, sleep=env.sleep or asyncio.sleep)
-    return Runner(playbook, inputs, shared)
+    return Runner(playbook, inputs, shared), connection
 
 
 async def _run_all(request: RunRequest, runners: list[Runner]) -> None:

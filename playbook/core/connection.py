@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.envconfig import ClientConfigProfile
 
 from playbook.errors import ConnectionFailed, InvalidOptions
+from playbook.durations import parse_duration
 from playbook.options import did_you_mean
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -140,7 +141,14 @@ async def _connect(settings: ConnectSettings, *, lazy: bool) -> Client:
 async def create_client(options: Mapping[str, Any] | None = None, timeout: float = 5.0) -> Client:
     """Connect and verify, within ``timeout`` seconds in all, that the server answers and
     the namespace exists. Raises :class:`ConnectionFailed` naming the address and namespace.
+
+    ``options`` may carry ``connect_timeout`` (overrides ``timeout``) and ``lazy: true``
+    (then nothing is verified, as with :func:`create_client_async`).
     """
+    if options and options.get("lazy"):
+        return await create_client_async(options)
+    if options and options.get("connect_timeout") is not None:
+        timeout = parse_duration(options["connect_timeout"]).total_seconds()
     settings = resolve_settings(options)
     where = f"Temporal at {settings.address} (namespace '{settings.namespace}')"
 

@@ -130,8 +130,10 @@ def translate(error: BaseException, *, operation: str, workflow_id: str,
         return TemporalError(f"{what} on {target} was refused by the server: {error.message}",
                              error_type=error.status.name.title().replace("_", ""), **facts)
     if isinstance(error, RuntimeError) and "connect" in str(error).lower():
-        return ServerError(f"{what} on {target} failed: lost the connection to the server ({error})",
-                           **facts)
+        from playbook.core.connection import _short_reason
+
+        return ServerError(f"{what} on {target} failed: cannot reach the server "
+                           f"({_short_reason(str(error))}); check that it is up", **facts)
     if isinstance(error, temporalio.exceptions.FailureError):
         error_type, message, details = failure_facts(error)
         return TemporalError(f"{what} on {target} failed: {error_type}: {message}",

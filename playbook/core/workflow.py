@@ -8,6 +8,7 @@ A stub is either *new* (a workflow type and checked options, not yet started) or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -30,7 +31,12 @@ from playbook.errors import (
     UpdateRejected,
     WorkflowFailed,
 )
-from playbook.options import WorkflowOptions, check_wait_stage, check_workflow_options
+from playbook.options import (
+    WorkflowOptions,
+    check_for_action,
+    check_wait_stage,
+    check_workflow_options,
+)
 
 T = TypeVar("T")
 
@@ -66,6 +72,12 @@ class WorkflowStub:
         return self.options.task_queue if self.options else None
 
     def handle(self) -> temporalio.client.WorkflowHandle[Any, Any]:
+        """A started stub follows its run chain (continue-as-new included), as temporalio's
+        own handle from a start does; a stub of an existing execution targets the run it
+        names, or the latest run."""
+        if self.started:
+            return self.client.get_workflow_handle(self.workflow_id,
+                                                   first_execution_run_id=self.run_id)
         return self.client.get_workflow_handle(self.workflow_id, run_id=self.run_id)
 
 
@@ -253,6 +265,11 @@ async def signal_with_start(stub: WorkflowStub, signal: str, signal_args: Sequen
                             start_args: Sequence[Any] = ()) -> WorkflowStub:
     """Start the workflow with a signal, or signal it if it is already running."""
     _require_new(stub, "signal_with_start")
+    assert stub.options is not None
+    if stub.options.id_conflict_policy == "fail":
+        raise InvalidOptions([message for _, message in check_for_action(
+            {"id_conflict_policy": "fail"}, "signal_with_start")],
+            what=f"options for workflow '{stub.workflow_id}'")
     handle = await _call(
         lambda: stub.client.start_workflow(
             stub.workflow_type or "", args=list(start_args), start_signal=signal,
@@ -311,12 +328,10 @@ async def update_with_start(stub: WorkflowStub, name: str, update_args: Sequence
     """Send an update, starting the workflow first if it is not running."""
     _require_new(stub, "update_with_start")
     assert stub.options is not None
-    problems = []
-    if stub.options.id_conflict_policy is None:
-        problems.append("update_with_start needs an id_conflict_policy on its workflow "
-                        "(use_existing to join a running workflow)")
-    if stub.options.cron_schedule or stub.options.start_delay:
-        problems.append("update_with_start cannot start a workflow with cron_schedule or start_delay")
+    problems = [message for _, message in check_for_action({
+        "id_conflict_policy": stub.options.id_conflict_policy,
+        "cron_schedule": stub.options.cron_schedule, "start_delay": stub.options.start_delay,
+    }, "update_with_start")]
     if problems:
         raise InvalidOptions(problems, what=f"options for workflow '{stub.workflow_id}'")
     stage = _stage(wait_for_stage)
@@ -324,11 +339,17 @@ async def update_with_start(stub: WorkflowStub, name: str, update_args: Sequence
     operation: temporalio.client.WithStartWorkflowOperation[Any, Any] = (
         temporalio.client.WithStartWorkflowOperation(
         stub.workflow_type or "", args=list(start_args), **_start_kwargs(stub, for_operation=True)))
-    handle = await _call(
-        lambda: stub.client.start_update_with_start_workflow(
-            name, args=list(update_args), start_workflow_operation=operation,
-            wait_for_stage=stage, id=update_id),
-        stub, "update_with_start", name, update_id=update_id)
+    try:
+        handle = await _call(
+            lambda: stub.client.start_update_with_start_workflow(
+                name, args=list(update_args), start_workflow_operation=operation,
+                wait_for_stage=stage, id=update_id),
+            stub, "update_with_start", name, update_id=update_id)
+    except BaseException:
+        # read the operation's outcome too, or asyncio complains it was never retrieved
+        with contextlib.suppress(BaseException):
+            await operation.workflow_handle()
+        raise
     workflow_handle = await operation.workflow_handle()
     stub.run_id = workflow_handle.result_run_id or workflow_handle.run_id
     stub.started = True
@@ -340,7 +361,9 @@ async def get_result(stub: WorkflowStub, timeout: float | None = None,
                      follow_runs: bool = True) -> Any:
     """Wait for the workflow's result; raise :class:`WorkflowFailed` if it ended badly."""
     try:
-        return await _call(lambda: _bounded(stub.handle().result(follow_runs=follow_runs), timeout),
+        # from the run this stub started or names: follow_runs decides whether to go on
+        handle = stub.client.get_workflow_handle(stub.workflow_id, run_id=stub.run_id)
+        return await _call(lambda: _bounded(handle.result(follow_runs=follow_runs), timeout),
                            stub, "await_result", timeout=timeout)
     except TemporalError as e:
         cause = e.__cause__

@@ -98,7 +98,7 @@ def test_retry_until_and_attempts(tmp_path: Path) -> None:
         vars: {count: 0}
         steps:
           - id: flaky
-            assert: false
+            assert: "false"
             retry: {attempts: 3, interval: 10ms, timeout: 5s}
         """)
     assert result.exit_code == 1
@@ -155,7 +155,7 @@ def test_parallel_failure_cancels_siblings(tmp_path: Path) -> None:
           - parallel:
               steps:
                 - sleep: 30s
-                - assert: false
+                - assert: "false"
           - log: not reached
         """)
     assert result.exit_code == 1
