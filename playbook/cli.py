@@ -37,6 +37,31 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
+_INPUT_HELP = "Set an input (repeatable); the value is parsed by the input's type."
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=VALUE", help=_INPUT_HELP)
+@click.option("--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file.")
+def validate(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: str | None) -> int:
+    """Check playbooks offline: schema, semantics and, when given, inputs."""
+    from playbook.commands import validate as command
+
+    return command.run(files, inputs=inputs, inputs_file=inputs_file)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=VALUE", help=_INPUT_HELP)
+@click.option("--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file.")
+def plan(file: str, inputs: tuple[str, ...], inputs_file: str | None) -> int:
+    """Show what a run would do, with inputs and vars rendered; offline."""
+    from playbook.commands import plan as command
+
+    return command.run(file, inputs=inputs, inputs_file=inputs_file)
+
+
 @cli.command("dev-server")
 @click.option("--port", type=int, default=7233, show_default=True, help="gRPC port of the frontend.")
 @click.option("--ui/--no-ui", default=True, show_default=True, help="Serve the Web UI.")

@@ -22,9 +22,24 @@ def parse_duration(value: object) -> timedelta:
 
     Raises ``ValueError`` with a message that says what is accepted.
     """
+    try:
+        delta = _parse(value)
+    except OverflowError:
+        raise ValueError(f"{value!r} is too long a duration; the most is {MAX_DAYS} days") from None
+    if delta > timedelta(days=MAX_DAYS):
+        raise ValueError(f"{value!r} is too long a duration; the most is {MAX_DAYS} days")
+    return delta
+
+
+MAX_DAYS = 36500
+
+
+def _parse(value: object) -> timedelta:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration; {HELP}")
     if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{value!r} is not a duration; {HELP}")
         if value < 0:
             raise ValueError(f"{value!r} is negative; {HELP}")
         return timedelta(seconds=value)
