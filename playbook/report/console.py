@@ -56,10 +56,18 @@ class ConsoleReporter:
         return ".foreach[" in record.path
 
     def step_started(self, record: StepRecord) -> None:
+        """On a terminal: a live line while a step runs (a long wait shows as such), and
+        for loop items a count of the steps done so far."""
         self._announce()
-        if self.live and self._in_loop(record) and self.verbosity <= 0:
-            self._loop_done += 0
-            self._show_progress(f"  ... {record.path.split('.steps[')[0]} running ({self._loop_done} steps done)")
+        if not self.live:
+            return
+        if self._in_loop(record):
+            if self.verbosity <= 0:
+                loop = record.path.split(".steps[")[0]
+                self._show_progress(f"  ... {loop} running ({self._loop_done} steps done)")
+        elif record.action not in ("parallel", "foreach", "include"):
+            indent = "  " * (record.depth + 1)
+            self._show_progress(f"{indent}{self._style('....', bold=True)}  {record.name}")
 
     def _show_progress(self, text: str) -> None:
         self.stream.write("\r\033[K" + text[:120])

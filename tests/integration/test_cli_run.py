@@ -118,3 +118,25 @@ def test_dev_server_and_worker_flags(tmp_path: Path) -> None:
     assert process.returncode == 0, out
     assert "PASS  await_result hello" in out
     assert "/namespaces/default/workflows/greeter-" in out  # a link to the embedded UI
+
+
+def test_time_skipping_server(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent("""\
+        version: 1
+        name: time skipping
+        steps:
+          - id: s
+            create: {type: Sleeper, task_queue: playbook-tests}
+          - start: {workflow: s, args: [3600]}
+          - sleep: 2h
+          - id: r
+            await_result: {workflow: s, timeout: 30s}
+          - assert: steps.r.result == 'woke up'
+        """))
+    process = playbook_cli("run", str(path), "--time-skipping", "--worker",
+                           "tests.integration.workflows")
+    out, _ = process.communicate(timeout=120)  # an hour-long workflow and a 2h sleep
+    assert process.returncode == 0, out
+    assert "PASS  sleep" in out and "PASS  assert" in out
+    assert "WARN" not in out

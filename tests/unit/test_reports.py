@@ -639,3 +639,15 @@ playbook: Loop (loop.yaml) run d00d00d00d00
   PASS  foreach  (500ms)
 {summary}"""
     assert console(run, verbosity=-1) == summary
+
+
+def test_console_live_line_while_a_step_runs() -> None:
+    run = RunResult(playbook="waits", path="w.yaml", run_id="r1", started_at=at(0),
+                    duration=61.0, records=[
+                        StepRecord(path="steps[0]", action="await_result", name="await_result order",
+                                   status="passed", started_at=at(1), duration=60.0, attempts=1)])
+    assert console(run, live=True) == (
+        "playbook: waits (w.yaml) run r1\n"
+        "\r\x1b[K  ....  await_result order"
+        "\r\x1b[K  PASS  await_result order  (1m00s)\n"
+        "passed: waits: 1 passed in 1m01s (exit 0)\n")
