@@ -97,10 +97,19 @@ class Scope:
     stubs: MutableMapping[str, WorkflowStub]
     vars: MutableMapping[str, Any]
     locals: dict[str, Any] = field(default_factory=dict)
+    tags: frozenset[str] = frozenset()
+    """Tags inherited from the playbook and the enclosing control steps."""
 
     def child(self, **local: Any) -> Scope:
         return Scope(ChainMap({}, self.records), ChainMap({}, self.stubs),
-                     ChainMap({}, self.vars), {**self.locals, **local})
+                     ChainMap({}, self.vars), {**self.locals, **local}, self.tags)
+
+    def tagged(self, tags: Any) -> Scope:
+        """The same names, with more inherited tags (for a control step's nested steps)."""
+        if not tags:
+            return self
+        return Scope(self.records, self.stubs, self.vars, self.locals,
+                     self.tags | frozenset(tags))
 
 
 class StepEnv:
@@ -185,7 +194,7 @@ class Runner:
         self.environ = dict(os.environ)
         self.run_info = {"id": shared.result.run_id, "playbook": playbook.name,
                          "started_at": shared.result.started_at}
-        self.root = Scope(records={}, stubs={}, vars={})
+        self.root = Scope(records={}, stubs={}, vars={}, tags=frozenset(playbook.tags))
         self._current: asyncio.Future[Any] | None = None
         self._in_finally = False
 
@@ -326,8 +335,11 @@ class Runner:
 
     # -- one step -------------------------------------------------------------------------
 
-    def _selected(self, step: Mapping[str, Any]) -> str | None:
-        tags = set(step.get("tags") or ())
+    def _selected(self, step: Mapping[str, Any], scope: Scope) -> str | None:
+        """Why ``--tags``/``--skip-tags`` leave this step out, or None. A step's tags are
+        its own, its enclosing control steps' and the playbook's; untagged steps always
+        run under ``--tags``."""
+        tags = set(step.get("tags") or ()) | scope.tags
         options = self.shared.options
         if options.skip_tags & tags:
             return f"skipped by --skip-tags ({', '.join(sorted(options.skip_tags & tags))})"
@@ -340,7 +352,7 @@ class Runner:
         record = self._new_record(step, path, depth)
         action = record.action
         env = StepEnv(self, scope, record, step)
-        reason = self._selected(step)
+        reason = self._selected(step, scope)
         try:
             if reason is None and "when" in step and not templating.truthy(env.evaluate(step["when"])):
                 reason = f"when was false ({step['when']})"
@@ -493,8 +505,8 @@ class Runner:
 
         async def branch(index: int, branch_step: dict[str, Any]) -> StepRecord:
             async with gate:
-                record = await self.step(branch_step, f"{path}.parallel.steps[{index}]", scope,
-                                         depth + 1)
+                record = await self.step(branch_step, f"{path}.parallel.steps[{index}]",
+                                         scope.tagged(step.get("tags")), depth + 1)
             if record.status == "failed" and not branch_step.get("continue_on_error"):
                 raise _BranchFailed(record)
             return record
@@ -524,7 +536,7 @@ class Runner:
 
         async def worker() -> None:
             for index, item in queue:
-                child = scope.child(**{name: item, "index": index})
+                child = scope.tagged(step.get("tags")).child(**{name: item, "index": index})
                 ok = await self.sequence(inner, f"{path}.foreach[{index}].steps", child, depth + 1)
                 own = child.records.maps[0] if isinstance(child.records, ChainMap) else {}
                 results[index] = {k: v["result"] for k, v in own.items()}
@@ -539,28 +551,34 @@ class Runner:
         return results
 
     async def _include(self, step: Mapping[str, Any], env: StepEnv, path: str, depth: int) -> Any:
+        """Run an included playbook (validated when this one was loaded) with its own
+        inputs, vars and records; its ``finally`` runs when it ends, interrupted or not."""
+        from playbook.inputs import resolve_inputs, secret_names
         from playbook.loader import load
 
         spec = step["include"]
         if self.shared.include_depth >= 10:
             raise PlaybookError(f"{env.where('include')}: includes nest more than 10 deep")
-        target = Path(self.playbook.path).parent / str(spec["playbook"])
+        relative = str(spec["playbook"])
+        target = Path(self.playbook.path).parent / relative
         inputs = env.render(spec.get("inputs") or {}, "include.inputs")
-        playbook = load(target, inputs=inputs)
-        from playbook.inputs import resolve_inputs, secret_names
-
+        included = getattr(self.playbook, "includes", {})
+        playbook = included[relative] if relative in included else load(target)
         resolved = resolve_inputs(playbook.inputs, inputs, from_cli=False)
         for secret in secret_names(playbook.inputs):
             self.shared.masker.add(resolved.get(secret))
         child = Runner(playbook, resolved, self.shared, prefix=f"{path}.include.", depth=depth + 1)
+        child.root = child.root.tagged(env.scope.tags | frozenset(step.get("tags") or ()))
         self.shared.include_depth += 1
         try:
             child._render_vars()
             try:
                 ok = await child.sequence(playbook.steps, f"{child.prefix}steps", child.root,
                                           depth + 1)
-            finally:
-                await asyncio.shield(child._finally(playbook.finally_steps, "finally"))
+            except asyncio.CancelledError:
+                await child._finally(playbook.finally_steps, "finally")
+                raise
+            await child._finally(playbook.finally_steps, "finally")
         finally:
             self.shared.include_depth -= 1
         records = {k: v for k, v in child.root.records.items()}

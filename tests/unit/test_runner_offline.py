@@ -195,3 +195,22 @@ def test_tags(tmp_path: Path) -> None:
                                     ("steps[2]", "skipped")]
     no_slow = run_text(tmp_path, text, skip_tags=frozenset({"slow"}))
     assert no_slow.records[2].reason == "skipped by --skip-tags (slow)"
+
+
+def test_tags_are_inherited(tmp_path: Path) -> None:
+    text = """\
+        version: 1
+        name: inherited
+        tags: [nightly]
+        steps:
+          - log: playbook-tagged
+          - parallel:
+              steps:
+                - log: in a slow block
+            tags: [slow]
+        """
+    selected = run_text(tmp_path, text, tags=frozenset({"slow"}))
+    assert statuses(selected) == [("steps[0]", "skipped"), ("steps[1]", "passed"),
+                                  ("steps[1].parallel.steps[0]", "passed")]
+    skipped = run_text(tmp_path, text, skip_tags=frozenset({"nightly"}))
+    assert [r.reason for r in skipped.records] == ["skipped by --skip-tags (nightly)"] * 2
