@@ -89,6 +89,13 @@ def test_sigint_runs_finally_writes_reports_exits_130(tmp_path: Path, dev_server
         ("await_result sleeper", "canceled"), ("log", "skipped"),
         ("terminate sleeper", "passed")]
     assert junit.read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    # the reports of an interrupted run are complete documents, valid against their schemas
+    import jsonschema
+    import xmlschema
+
+    schema = json.loads((ROOT / "schemas" / "json-report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)
+    xmlschema.XMLSchema(str(ROOT / "tests" / "unit" / "data" / "junit-10.xsd")).validate(str(junit))
 
     import asyncio
 
