@@ -24,7 +24,7 @@ from playbook.errors import ConnectionFailed, PlaybookError, TemplateError
 from playbook.expect import Outcome, judge
 from playbook.records import RunResult, StepRecord
 from playbook.secrets import Masker
-from playbook.steps import NESTED, REGISTRY, UNRENDERED, WORKFLOW_ACTIONS
+from playbook.steps import REGISTRY, UNRENDERED, WORKFLOW_ACTIONS
 from playbook.steps.base import Call, ConfirmationRequired
 
 if TYPE_CHECKING:
@@ -171,6 +171,9 @@ class StepEnv:
                 "run with --yes to answer yes")
         import click
 
+        clear = getattr(self.runner.shared.reporter, "before_prompt", None)
+        if callable(clear):
+            clear()  # a live progress line would run into the question
         return await asyncio.to_thread(click.confirm, text, default=False)
 
     async def sleep(self, seconds: float) -> None:
@@ -194,7 +197,7 @@ class Runner:
         self.environ = dict(os.environ)
         self.run_info = {"id": shared.result.run_id, "playbook": playbook.name,
                          "started_at": shared.result.started_at}
-        self.root = Scope(records={}, stubs={}, vars={}, tags=frozenset(playbook.tags))
+        self.root = Scope(records={}, stubs={}, vars={})
         self._current: asyncio.Future[Any] | None = None
         self._in_finally = False
 
@@ -226,8 +229,10 @@ class Runner:
                 raise
             self._interrupted()
         except ConnectionFailed as e:
+            # nothing ran, so there is nothing to clean up: finally is not attempted either
             result.error = self.shared.masker.text(str(e))
             self._worst(e.exit_code)
+            return self._close(began)
         except PlaybookError as e:
             result.error = self.shared.masker.text(str(e))
             self._worst(e.exit_code)
@@ -240,6 +245,10 @@ class Runner:
             if not self.shared.interrupted:
                 raise
             self._interrupted()
+        return self._close(began)
+
+    def _close(self, began: float) -> RunResult:
+        result = self.shared.result
         result.duration = time.monotonic() - began
         code = self.shared.exit_code
         result.exit_code = code
@@ -335,15 +344,23 @@ class Runner:
 
     # -- one step -------------------------------------------------------------------------
 
-    def _selected(self, step: Mapping[str, Any], scope: Scope) -> str | None:
-        """Why ``--tags``/``--skip-tags`` leave this step out, or None. A step's tags are
-        its own, its enclosing control steps' and the playbook's; untagged steps always
-        run under ``--tags``."""
-        tags = set(step.get("tags") or ()) | scope.tags
+    def _selected(self, step: Mapping[str, Any], scope: Scope, *, in_finally: bool) -> str | None:
+        """Why ``--tags``/``--skip-tags`` leave this step out, or None.
+
+        A step's tags are its own and its enclosing control steps'. ``--skip-tags`` skips a
+        step whose tags, or whose playbook's tags, match. ``--tags`` runs a playbook whose
+        own tags match whole; otherwise it runs the steps whose tags match and every
+        untagged step (the setup the tagged ones need). ``finally`` steps are cleanup:
+        ``--tags`` never leaves them out (they are skipped anyway when their workflow was
+        never created)."""
+        own = set(step.get("tags") or ()) | scope.tags
+        playbook_tags = set(self.playbook.tags)
         options = self.shared.options
-        if options.skip_tags & tags:
-            return f"skipped by --skip-tags ({', '.join(sorted(options.skip_tags & tags))})"
-        if options.tags and tags and not options.tags & tags:
+        skipped = options.skip_tags & (own | playbook_tags)
+        if skipped:
+            return f"skipped by --skip-tags ({', '.join(sorted(skipped))})"
+        if (options.tags and own and not in_finally and not options.tags & own
+                and not options.tags & playbook_tags):
             return "not selected by --tags"
         return None
 
@@ -352,7 +369,7 @@ class Runner:
         record = self._new_record(step, path, depth)
         action = record.action
         env = StepEnv(self, scope, record, step)
-        reason = self._selected(step, scope)
+        reason = self._selected(step, scope, in_finally=in_finally)
         try:
             if reason is None and "when" in step and not templating.truthy(env.evaluate(step["when"])):
                 reason = f"when was false ({step['when']})"
@@ -386,6 +403,7 @@ class Runner:
             record.duration = time.monotonic() - began
             record.status, record.reason = "canceled", "interrupted" if self.shared.interrupted \
                 else "canceled: a sibling failed"
+            self._mask_ids(record)
             self.shared.reporter.step_finished(record)
             raise
         except ConfirmationRequired as e:
@@ -400,10 +418,18 @@ class Runner:
                     "were its arguments right?)")
         return ""
 
+    def _mask_ids(self, record: StepRecord) -> None:
+        """A workflow id rendered from a secret input must not show it either."""
+        masker = self.shared.masker
+        if masker and record.workflow_id:
+            record.workflow_id = masker.text(record.workflow_id)
+            record.ui_link = masker.text(record.ui_link) if record.ui_link else None
+
     def _finish(self, record: StepRecord, scope: Scope, step: Mapping[str, Any],
                 outcome: Outcome) -> StepRecord:
         expect = step.get("expect")
         masker = self.shared.masker
+        self._mask_ids(record)
         record.result = masker.data(outcome.result)
         record.error = masker.data(outcome.error_record())
         if expect is not None:

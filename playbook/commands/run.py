@@ -69,11 +69,11 @@ def _default_ui(address: str) -> str | None:
 
 
 async def run_async(request: RunRequest) -> int:
-    from playbook.inputs import resolve_inputs, secret_names
+    from playbook.inputs import secret_names
 
     given, from_cli = _inputs(request)
     playbooks = load_many(list(request.files))
-    resolved = [resolve_inputs(p.inputs, given, from_cli=from_cli) for p in playbooks]
+    resolved = _resolve_all(playbooks, given, from_cli)
     from playbook import devserver
 
     devserver.quiet_runtime()
@@ -96,6 +96,32 @@ async def run_async(request: RunRequest) -> int:
         if results:
             _write_reports(request, results)
     return worst_exit_code(r.exit_code for r in results) if results else 0
+
+
+def _resolve_all(playbooks: Sequence[Playbook], given: Mapping[str, Any],
+                 from_cli: bool) -> list[dict[str, Any]]:
+    """Each playbook's inputs. With several files, each takes the inputs it declares, and
+    an input is unknown only when no file declares it; every problem names its file."""
+    from playbook.errors import InvalidInputs
+    from playbook.inputs import resolve_inputs
+    from playbook.options import did_you_mean
+
+    several = len(playbooks) > 1
+    declared = sorted({name for p in playbooks for name in p.inputs})
+    problems: list[str] = []
+    if several:
+        problems = [f"unknown input '{name}'{did_you_mean(name, declared)}; declared inputs: "
+                    f"{', '.join(declared) or 'none'}" for name in given if name not in declared]
+    resolved: list[dict[str, Any]] = []
+    for playbook in playbooks:
+        mine = {k: v for k, v in given.items() if k in playbook.inputs or not several}
+        try:
+            resolved.append(resolve_inputs(playbook.inputs, mine, from_cli=from_cli))
+        except InvalidInputs as e:
+            problems.extend(f"{playbook.path}: {p}" if several else p for p in e.problems)
+    if problems:
+        raise InvalidInputs(list(dict.fromkeys(problems)))
+    return resolved
 
 
 def _write_reports(request: RunRequest, results: list[RunResult]) -> None:

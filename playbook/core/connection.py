@@ -18,8 +18,8 @@ import temporalio.service
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfigProfile
 
-from playbook.errors import ConnectionFailed, InvalidOptions
 from playbook.durations import parse_duration
+from playbook.errors import ConnectionFailed, InvalidOptions
 from playbook.options import did_you_mean
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -207,6 +207,9 @@ async def create_client_async(options: Mapping[str, Any] | None = None) -> Clien
 def _short_reason(text: str) -> str:
     """The bridge's connection errors are long chains; keep the innermost useful part."""
     text = text.replace("Failed client connect: ", "").strip()
+    if "InvalidContentType" in text:  # rustls met a plain-text answer to its TLS hello
+        return ("the server does not speak TLS (TLS is on: --tls, a tls setting or an API key "
+                "turns it on); use --no-tls for a server without TLS")
     for marker in ("Connection refused", "dns error", "No route to host", "certificate"):
         if marker.lower() in text.lower():
             return marker.lower() if marker != "Connection refused" else "connection refused"

@@ -112,6 +112,11 @@ def translate(error: BaseException, *, operation: str, workflow_id: str,
             **facts,
         )
     if isinstance(error, temporalio.service.RPCError):
+        if error.status == RPCStatusCode.DEADLINE_EXCEEDED or (
+                error.status == RPCStatusCode.CANCELLED and "timeout" in error.message.lower()):
+            # e.g. a query that no worker answers: the server gives up after 30s
+            said = "" if error.message.lower() == "timeout expired" else f": {error.message}"
+            return OperationTimeout(f"{what} on {target} timed out{said}", **facts)
         if error.status == RPCStatusCode.NOT_FOUND:
             return WorkflowNotFound(
                 f"{what} failed: {target} was not found or has already closed; "

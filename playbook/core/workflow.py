@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import temporalio.api.enums.v1 as enums
 import temporalio.api.history.v1
+import temporalio.api.taskqueue.v1
+import temporalio.api.workflowservice.v1
 import temporalio.client
 import temporalio.common
 from temporalio.client import Client, WorkflowUpdateStage
@@ -204,11 +206,11 @@ async def _call(make: Callable[[], Awaitable[T]], stub: WorkflowStub, operation:
     try:
         return await make()
     except asyncio.TimeoutError:
-        raise OperationTimeout(
+        raise await _with_worker_hint(OperationTimeout(
             f"{operation} on workflow '{stub.workflow_id}' did not finish within {timeout:g}s"
             + (f" (task queue '{stub.task_queue}')" if stub.task_queue else ""),
             operation=operation, workflow_id=stub.workflow_id, run_id=stub.run_id,
-        ) from None
+        ), stub) from None
     except temporalio.client.WorkflowUpdateFailedError as e:
         error = translate(e, operation=operation, workflow_id=stub.workflow_id,
                           run_id=stub.run_id, name=name)
@@ -221,8 +223,57 @@ async def _call(make: Callable[[], Awaitable[T]], stub: WorkflowStub, operation:
             ) from e
         raise error from e
     except (temporalio.exceptions.TemporalError, RuntimeError) as e:
-        raise translate(e, operation=operation, workflow_id=stub.workflow_id,
-                        run_id=stub.run_id, name=name) from e
+        error = translate(e, operation=operation, workflow_id=stub.workflow_id,
+                          run_id=stub.run_id, name=name)
+        if isinstance(error, OperationTimeout):
+            error = await _with_worker_hint(error, stub)
+        raise error from e
+
+
+# Operations that wait for a worker to act: when one times out, ask whether anyone polls.
+_NEEDS_WORKER = frozenset({"await_result", "await_update", "query", "update", "start_update",
+                           "update_with_start"})
+
+
+async def _with_worker_hint(error: OperationTimeout, stub: WorkflowStub) -> OperationTimeout:
+    """``error``, told that no worker polls the workflow's task queue when the server says so.
+
+    A workflow whose task queue nobody polls never makes progress, so its result, queries
+    and updates time out: the most common cause of a timeout, and the server knows it.
+    """
+    if error.operation not in _NEEDS_WORKER:
+        return error
+    try:
+        task_queue, pollers = await asyncio.wait_for(_pollers(stub), 5.0)
+    except Exception:  # cannot tell (the server is down, say): the message stays as it is
+        return error
+    if pollers:
+        return error
+    return OperationTimeout(
+        f"{error}; no worker is polling task queue '{task_queue}': start a worker for it "
+        "(or use --worker)",
+        operation=error.operation, workflow_id=error.workflow_id, run_id=error.run_id,
+        error_type=error.error_type, details=error.details,
+    )
+
+
+async def _pollers(stub: WorkflowStub) -> tuple[str, int]:
+    """The workflow's task queue and how many workers poll it for workflow tasks."""
+    task_queue = stub.task_queue
+    if not task_queue:
+        task_queue = (await stub.client.get_workflow_handle(
+            stub.workflow_id, run_id=stub.run_id).describe(rpc_timeout=timedelta(seconds=2))
+        ).task_queue
+    response = await stub.client.workflow_service.describe_task_queue(
+        temporalio.api.workflowservice.v1.DescribeTaskQueueRequest(
+            namespace=stub.client.namespace,
+            task_queue=temporalio.api.taskqueue.v1.TaskQueue(
+                name=task_queue, kind=enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+            task_queue_type=enums.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        ),
+        timeout=timedelta(seconds=2),
+    )
+    return task_queue, len(response.pollers)
 
 
 def _after_colon(text: str) -> str:
@@ -280,8 +331,12 @@ async def signal_with_start(stub: WorkflowStub, signal: str, signal_args: Sequen
     return stub
 
 
-async def query(stub: WorkflowStub, name: str, args: Sequence[Any] = ()) -> Any:
-    return await _call(lambda: stub.handle().query(name, args=list(args)), stub, "query", name)
+async def query(stub: WorkflowStub, name: str, args: Sequence[Any] = (),
+                timeout: float | None = None) -> Any:
+    """Query the workflow. Without ``timeout`` a query that no worker answers fails when the
+    server gives up (30s)."""
+    return await _call(lambda: _bounded(stub.handle().query(name, args=list(args)), timeout),
+                       stub, "query", name, timeout=timeout)
 
 
 async def update(stub: WorkflowStub, name: str, args: Sequence[Any] = (),

@@ -69,6 +69,13 @@ class ConsoleReporter:
             indent = "  " * (record.depth + 1)
             self._show_progress(f"{indent}{self._style('....', bold=True)}  {record.name}")
 
+    def before_prompt(self) -> None:
+        """Clear the live line so that a question asked on the terminal stands alone."""
+        if self._progress is not None:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self._progress = None
+
     def _show_progress(self, text: str) -> None:
         self.stream.write("\r\033[K" + text[:120])
         self.stream.flush()

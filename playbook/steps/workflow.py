@@ -125,7 +125,19 @@ async def _closing(call: Call, operation: Any) -> None:
 
 
 async def cancel(call: Call) -> Any:
-    await _closing(call, core.cancel(_target(call), call.spec.get("reason")))
+    """Temporal accepts a cancel of a closed workflow quietly; a playbook says so: without
+    ``if_running`` it is a failure, with it a quiet success (SPEC section 3)."""
+    stub = _target(call)
+    status = (await core.describe(stub))["status"]
+    if status != "running":
+        if not call.spec.get("if_running"):
+            raise WorkflowNotFound(
+                f"cancel failed: workflow '{stub.workflow_id}' has already closed ({status}); "
+                "use if_running: true to accept that", operation="cancel",
+                workflow_id=stub.workflow_id, run_id=stub.run_id)
+        call.record.reason = f"the workflow had already closed ({status})"
+        return None
+    await _closing(call, core.cancel(stub, call.spec.get("reason")))
     return None
 
 

@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from playbook.commands.run import RunRequest, run_async
 
 
@@ -277,3 +279,38 @@ steps:
     run_report = json.loads(report.read_text())["runs"][0]
     assert run_report["error"].startswith(
         f"could not connect to Temporal at 127.0.0.1:{port} (namespace 'default')")
+
+
+async def test_cancel_of_a_closed_workflow(tmp_path: Path, dev_server: Any, worker: str) -> None:
+    code, report = await run(tmp_path, HEADER + """
+steps:
+  - id: greet
+    create: {type: Greeter, task_queue: "{{ inputs.tq }}"}
+  - start: {workflow: greet, args: [x]}
+  - await_result: {workflow: greet, timeout: 30s}
+  - cancel: {workflow: greet, if_running: true}
+  - cancel: {workflow: greet}
+""", dev_server, worker)
+    assert code == 1
+    quiet, failed = report["steps"][3], report["steps"][4]
+    assert (quiet["status"], quiet["reason"]) == (
+        "passed", "the workflow had already closed (completed)")
+    assert failed["error"]["message"] == (
+        f"cancel failed: workflow '{failed['workflow_id']}' has already closed (completed); "
+        "use if_running: true to accept that")
+
+
+async def test_inputs_of_several_files(tmp_path: Path, dev_server: Any) -> None:
+    from playbook.errors import InvalidInputs
+
+    for name, inputs in (("a.yaml", "  who: {type: string}\n"), ("b.yaml", "  n: {type: integer}\n")):
+        (tmp_path / name).write_text(f"version: 1\nname: {name}\ninputs:\n{inputs}steps:\n  - log: hi\n")
+    request = RunRequest(files=[str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")],
+                         inputs={"who": "ann", "n": "x", "zzz": "1"},
+                         connection={"address": dev_server.address})
+    with pytest.raises(InvalidInputs) as e:
+        await run_async(request)
+    assert e.value.problems == [
+        "unknown input 'zzz'; declared inputs: n, who",
+        f"{tmp_path / 'b.yaml'}: input 'n': 'x' is not an integer; give a whole number such as 5",
+    ]

@@ -209,8 +209,27 @@ def test_tags_are_inherited(tmp_path: Path) -> None:
                 - log: in a slow block
             tags: [slow]
         """
+    text = text.replace("          - log: playbook-tagged\n", "          - log: playbook-tagged\n"
+                        "          - log: fast\n            tags: [fast]\n")
     selected = run_text(tmp_path, text, tags=frozenset({"slow"}))
-    assert statuses(selected) == [("steps[0]", "skipped"), ("steps[1]", "passed"),
-                                  ("steps[1].parallel.steps[0]", "passed")]
+    assert statuses(selected) == [("steps[0]", "passed"), ("steps[1]", "skipped"),
+                                  ("steps[2]", "passed"), ("steps[2].parallel.steps[0]", "passed")]
+    assert selected.records[1].reason == "not selected by --tags"
+    whole = run_text(tmp_path, text, tags=frozenset({"nightly"}))  # the playbook's own tag
+    assert {r.status for r in whole.records} == {"passed"}
     skipped = run_text(tmp_path, text, skip_tags=frozenset({"nightly"}))
-    assert [r.reason for r in skipped.records] == ["skipped by --skip-tags (nightly)"] * 2
+    assert [r.reason for r in skipped.records] == ["skipped by --skip-tags (nightly)"] * 3
+
+
+def test_finally_ignores_tags(tmp_path: Path) -> None:
+    result = run_text(tmp_path, """\
+        version: 1
+        name: cleanup
+        steps:
+          - log: work
+            tags: [work]
+        finally:
+          - log: cleanup
+            tags: [other]
+        """, tags=frozenset({"work"}))
+    assert statuses(result) == [("steps[0]", "passed"), ("finally[0]", "passed")]
