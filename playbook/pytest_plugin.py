@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from playbook.errors import PlaybookError
     from playbook.loader import Playbook
     from playbook.records import RunResult
-    from playbook.runner import Runner
 
 T = TypeVar("T")
 DEFAULT_PATTERNS = ["*.playbook.yaml"]
@@ -218,10 +217,15 @@ class PlaybookItem(pytest.Item):
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException],
                      style: Any = None) -> str | TerminalRepr:
-        from playbook.errors import PlaybookError
+        from playbook.errors import InvalidInputs, PlaybookError
 
-        if isinstance(excinfo.value, (PlaybookFailed, PlaybookError)):
-            return str(excinfo.value)
+        error = excinfo.value
+        if isinstance(error, InvalidInputs):  # its advice names the CLI's flags
+            return f"{self.path}: " + str(error).replace(
+                "give it with -i ", "give it with --playbook-input ").replace(
+                " or in --inputs-file", "")
+        if isinstance(error, (PlaybookFailed, PlaybookError)):
+            return str(error)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
@@ -395,7 +399,12 @@ class PlaybookSession:
         # The loop thread writes to this test's stdout: the main thread waits meanwhile, so
         # pytest captures the report with the test (and -s shows it as it happens).
         reporter = ConsoleReporter(sys.stdout, colour=False, live=False)
-        runner = self._runner(playbook, resolved, dict(connection or {}), options, reporter)
+        from playbook.commands.run import build_runner
+
+        runner, _ = build_runner(playbook, resolved,
+                                 overrides={**self.overrides, **(connection or {})},
+                                 options=options, reporter=reporter, ui_url=self.ui_url,
+                                 connect=self.client)
         future = self._submit(runner.run())
         try:
             return future.result()
@@ -414,44 +423,6 @@ class PlaybookSession:
         cli = {k: v for k, v in self.settings.inputs.items() if k in specs and k not in given}
         typed = resolve_inputs({k: specs[k] for k in cli}, cli, from_cli=True)
         return resolve_inputs(specs, {**typed, **given}, from_cli=False)
-
-    def _runner(self, playbook: Playbook, inputs: dict[str, Any], overrides: dict[str, Any],
-                options: Any, reporter: Any) -> Runner:
-        from playbook import templating
-        from playbook.core import resolve_settings
-        from playbook.inputs import secret_names
-        from playbook.runner import Runner, Shared, new_result
-        from playbook.secrets import Masker
-
-        context = {"inputs": inputs, "env": dict(os.environ), "vars": {}, "steps": {},
-                   "run": {"playbook": playbook.name}}
-        rendered = templating.render(playbook.connection, context,
-                                     where=f"{playbook.path}: connection")
-        connection = {**rendered, **self.overrides, **overrides}
-        masker = Masker([*(inputs.get(n) for n in secret_names(playbook.inputs)),
-                         connection.get("api_key")])
-        settings = resolve_settings(connection)
-        masker.add(settings.api_key)
-        options.ui_url = self.ui_url or _default_ui(settings.address)
-        options.namespace = settings.namespace
-
-        async def client_factory() -> Client:
-            return await self.client(connection)
-
-        shared = Shared(result=new_result(playbook, address=settings.address,
-                                          namespace=settings.namespace),
-                        options=options, reporter=reporter, masker=masker,
-                        client_factory=client_factory)
-        return Runner(playbook, inputs, shared)
-
-
-def _default_ui(address: str) -> str | None:
-    host, _, port = address.rpartition(":")
-    if host in ("localhost", "127.0.0.1", "[::1]") and port == "7233":
-        return "http://localhost:8233"
-    if host.endswith(".tmprl.cloud"):
-        return "https://cloud.temporal.io"
-    return None
 
 
 # -- the fixture --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from playbook import templating
 from playbook.errors import UsageError
 from playbook.loader import Playbook, load_many
 from playbook.records import RunResult
+from playbook.report import Reporter
 from playbook.report.console import ConsoleReporter
 from playbook.report.files import worst_exit_code, write_json_report, write_junit_xml
 from playbook.runner import Runner, RunOptions, Shared, is_interactive, new_result
@@ -59,7 +60,8 @@ def _render_connection(playbook: Playbook, inputs: Mapping[str, Any]) -> dict[st
     return dict(rendered)
 
 
-def _default_ui(address: str) -> str | None:
+def default_ui(address: str) -> str | None:
+    """The Web UI for a server address: the local dev server's, Temporal Cloud's, or none."""
     host, _, port = address.rpartition(":")
     if host in ("localhost", "127.0.0.1", "[::1]") and port == "7233":
         return "http://localhost:8233"
@@ -69,7 +71,6 @@ def _default_ui(address: str) -> str | None:
 
 
 async def run_async(request: RunRequest) -> int:
-    from playbook.inputs import secret_names
 
     given, from_cli = _inputs(request)
     playbooks = load_many(list(request.files))
@@ -84,9 +85,7 @@ async def run_async(request: RunRequest) -> int:
             runners: list[Runner] = []
             connections = []
             for playbook, inputs in zip(playbooks, resolved):
-                runner, connection = _runner(
-                    request, env, playbook, inputs,
-                    {inputs.get(n) for n in secret_names(playbook.inputs)})
+                runner, connection = _runner(request, env, playbook, inputs)
                 runners.append(runner)
                 connections.append(connection)
             results = [r.shared.result for r in runners]
@@ -194,31 +193,51 @@ def _timeout(connection: Mapping[str, Any]) -> float:
     return parse_duration(value).total_seconds()
 
 
-def _runner(request: RunRequest, env: _Env, playbook: Playbook, inputs: dict[str, Any],
-            secrets: set[Any]) -> tuple[Runner, dict[str, Any]]:
+def build_runner(playbook: Playbook, inputs: dict[str, Any], *, overrides: Mapping[str, Any],
+                 options: RunOptions, reporter: Reporter, ui_url: str | None = None,
+                 connect: Callable[[dict[str, Any]], Awaitable[Any]] | None = None,
+                 sleep: Callable[[float], Awaitable[Any]] | None = None,
+                 ) -> tuple[Runner, dict[str, Any]]:
+    """A runner for one playbook: its connection (the playbook's, rendered, under
+    ``overrides``), the secrets to mask, UI links. ``connect(connection)`` makes the client
+    (default: :func:`playbook.core.create_client`, verified within ``connect_timeout``).
+    Returns the runner and the connection it uses. The ``playbook run`` command and the
+    pytest plugin both build their runners here."""
     from playbook.core import create_client, resolve_settings
+    from playbook.inputs import secret_names
 
-    connection = {**_render_connection(playbook, inputs), **env.overrides}
-    masker = Masker([*secrets, connection.get("api_key")])
+    connection = {**_render_connection(playbook, inputs), **overrides}
+    masker = Masker([*(inputs.get(n) for n in secret_names(playbook.inputs)),
+                     connection.get("api_key")])
     settings = resolve_settings(connection)
     masker.add(settings.api_key)
-    ui_url = env.ui_url or _default_ui(settings.address)
+    options.ui_url = ui_url or default_ui(settings.address)
+    options.namespace = settings.namespace
 
     async def client_factory() -> Any:
-        if env.client is not None:
-            return env.client
+        if connect is not None:
+            return await connect(connection)
         return await create_client(connection, timeout=_timeout(connection))
 
-    options = RunOptions(tags=request.tags, skip_tags=request.skip_tags,
-                         fail_fast=request.fail_fast, yes=request.yes,
-                         interactive=is_interactive(), ui_url=ui_url,
-                         namespace=settings.namespace)
-    reporter = ConsoleReporter(verbosity=request.verbosity)
     shared = Shared(result=new_result(playbook, address=settings.address,
                                       namespace=settings.namespace),
                     options=options, reporter=reporter, masker=masker,
-                    client_factory=client_factory, sleep=env.sleep or asyncio.sleep)
+                    client_factory=client_factory, sleep=sleep or asyncio.sleep)
     return Runner(playbook, inputs, shared), connection
+
+
+def _runner(request: RunRequest, env: _Env, playbook: Playbook, inputs: dict[str, Any]
+            ) -> tuple[Runner, dict[str, Any]]:
+    async def ready_client(connection: dict[str, Any]) -> Any:
+        return env.client
+
+    options = RunOptions(tags=request.tags, skip_tags=request.skip_tags,
+                         fail_fast=request.fail_fast, yes=request.yes,
+                         interactive=is_interactive())
+    return build_runner(playbook, inputs, overrides=env.overrides, options=options,
+                        reporter=ConsoleReporter(verbosity=request.verbosity),
+                        ui_url=env.ui_url, connect=ready_client if env.client else None,
+                        sleep=env.sleep)
 
 
 async def _run_all(request: RunRequest, runners: list[Runner]) -> None:
