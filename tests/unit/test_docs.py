@@ -38,3 +38,19 @@ def test_error_classes_found() -> None:
     names = {c.__name__ for c in all_error_classes()}
     assert {"InvalidPlaybook", "WorkflowFailed", "ConnectionFailed", "StepFailed",
             "ServerFailed", "ConfirmationRequired"} <= names
+
+
+def test_spec_example_copy_is_current() -> None:
+    """tests/data/spec_example.yaml is SPEC section 2's example, word for word (the
+    contract lives beside the checkout, in ../shared)."""
+    import re
+
+    spec = Path(__file__).resolve().parents[3] / "shared" / "SPEC.md"
+    if not spec.exists():
+        import pytest
+
+        pytest.skip("../shared/SPEC.md is not beside this checkout")
+    block = re.search(r"## 2\. A playbook\n\n```yaml\n(.*?)```", spec.read_text(), re.S)
+    assert block is not None
+    copy = Path(__file__).resolve().parents[1] / "data" / "spec_example.yaml"
+    assert copy.read_text() == block.group(1)

@@ -40,49 +40,7 @@ ACTIONS = {
 }
 
 # SPEC section 2, without its `# yaml-language-server` comment line.
-SPEC_EXAMPLE = """\
-version: 1
-name: Order smoke test
-description: Places an order, pays it, checks it ships.
-tags: [smoke]
-
-connection:                 # optional; see section 4
-  namespace: default
-
-inputs:                     # optional runbook parameters
-  customer:
-    type: string
-    default: alice
-    description: Customer to place the order for
-  api_token: {type: string, required: true, secret: true}
-
-vars:                       # optional, rendered in order
-  order_id: "order-{{ uuid() }}"
-
-steps:
-  - id: order
-    create:
-      type: OrderWorkflow
-      task_queue: orders
-      workflow_id: "{{ vars.order_id }}"
-      execution_timeout: 10m
-  - start: {workflow: order, args: [{customer: "{{ inputs.customer }}"}]}
-  - signal: {workflow: order, signal: add_item, args: [{sku: ABC, qty: 2}]}
-  - id: status
-    query: {workflow: order, query: status}
-    retry: {until: "result.items | length == 1", timeout: 10s}
-  - assert: steps.status.result.total == 20
-  - id: paid
-    update: {workflow: order, update: pay, args: [{amount: 20}]}
-  - id: final
-    await_result: {workflow: order, timeout: 1m}
-  - assert:
-      that: [steps.final.result.state == 'shipped']
-      message: "order did not ship: {{ steps.final.result }}"
-
-finally:                    # always runs, also after a failure or Ctrl-C
-  - terminate: {workflow: order, reason: smoke test cleanup, if_running: true}
-"""
+SPEC_EXAMPLE = (Path(__file__).parents[1] / "data" / "spec_example.yaml").read_text()
 
 # Keys whose values are data (instances), not subschemas.
 _DATA_KEYWORDS = {"examples", "default", "const", "enum"}
