@@ -632,6 +632,8 @@ def _rephrase(error: yaml.MarkedYAMLError, lines: list[str]) -> str:
     """The parser's problem text as ours: what is wrong, then what to do."""
     problem = (error.problem or "").strip()
     context = (error.context or "").strip()
+    if "maximum nesting depth" in problem:  # libyaml's own limit (1000 levels), met when
+        return _too_deep()  # its scanner reads far ahead of our composer's count
     message = f"invalid YAML: {problem} {context}".strip()
     start, at = error.context_mark, error.problem_mark
     if (
