@@ -222,7 +222,8 @@ class WorkerSpec:
 def load_worker_specs(reference: str) -> list[WorkerSpec]:
     """``MODULE`` or ``MODULE:ATTR``. The object found (ATTR, else the module attribute
     ``worker``, else the module itself) has ``task_queue``, ``workflows`` and ``activities``
-    (attributes or mapping keys); ATTR may also name a list of such objects."""
+    (attributes or mapping keys, also spelt in capitals as module constants are); ATTR may
+    also name a list of such objects, or a function without arguments that returns one."""
     import importlib
 
     module_name, _, attr = reference.partition(":")
@@ -238,13 +239,20 @@ def load_worker_specs(reference: str) -> list[WorkerSpec]:
         target: object = getattr(module, attr)
     else:
         target = getattr(module, "worker", module)
+    if callable(target) and not isinstance(target, type) and not hasattr(target, "__temporal_workflow_definition"):
+        try:
+            target = target()
+        except TypeError as e:
+            raise UsageError(f"--worker {reference}: calling it failed ({e}); give a function "
+                             "without arguments, or an object with task_queue, workflows and "
+                             "activities") from None
     targets = target if isinstance(target, (list, tuple)) else [target]
     specs = []
     for item in targets:
         def get(name: str, item: object = item) -> object:
             if isinstance(item, dict):
-                return item.get(name)
-            return getattr(item, name, None)
+                return item.get(name, item.get(name.upper()))
+            return getattr(item, name, getattr(item, name.upper(), None))
 
         task_queue, workflows, activities = get("task_queue"), get("workflows"), get("activities")
         if not isinstance(task_queue, str) or not task_queue:
