@@ -41,10 +41,36 @@ def test_connection_refused_exits_3_quickly(tmp_path: Path) -> None:
     out, _ = process.communicate(timeout=30)
     elapsed = time.monotonic() - began
     assert process.returncode == 3, out
-    assert elapsed < 2.0 + 1.0  # connect_timeout + 1s, plus the interpreter's own start
+    assert elapsed < 1.0 + 1.0  # connect_timeout + 1s, the interpreter's own start included
     assert out.splitlines() == [
         f"error: could not connect to Temporal at {address} (namespace 'default'): connection "
         "refused; check the address and that the server is up (or use --dev-server)"]
+
+
+def test_silent_server_exits_3_within_connect_timeout(tmp_path: Path) -> None:
+    """Something accepts the connection and never answers: the whole verification is
+    bounded by connect_timeout, not only the TCP dial."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    address = f"127.0.0.1:{listener.getsockname()[1]}"
+    path = tmp_path / "p.yaml"
+    path.write_text("version: 1\nname: silent\nconnection: {connect_timeout: 2s}\nsteps:\n"
+                    "  - id: w\n    create: {workflow_id: x}\n  - describe: {workflow: w}\n")
+    try:
+        began = time.monotonic()
+        process = playbook_cli("run", str(path), "--address", address)
+        out, _ = process.communicate(timeout=30)
+        elapsed = time.monotonic() - began
+    finally:
+        listener.close()
+    assert process.returncode == 3, out
+    assert elapsed < 2.0 + 1.0
+    assert out.splitlines() == [
+        f"error: could not connect to Temporal at {address} (namespace 'default'): no answer "
+        "within 2s; check the address and that the server is up (or use --dev-server)"]
 
 
 def test_sigint_runs_finally_writes_reports_exits_130(tmp_path: Path, dev_server: Any) -> None:
