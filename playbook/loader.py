@@ -36,7 +36,8 @@ class Playbook:
 
     @property
     def name(self) -> str:
-        return str(self.data.get("name", Path(self.path).stem))
+        name = self.data.get("name")  # the runner reads this per step: no Path() unless needed
+        return str(name) if name is not None else Path(self.path).stem
 
     @property
     def description(self) -> str:
