@@ -50,10 +50,10 @@ def action_of(step: Mapping[str, Any]) -> str:
 
 
 def ui_link(base: str | None, namespace: str, workflow_id: str, run_id: str | None) -> str | None:
-    if not base:
+    """The execution's page in the Temporal Web UI (which addresses a run)."""
+    if not base or not run_id:
         return None
-    tail = f"/{run_id}" if run_id else ""
-    return f"{base.rstrip('/')}/namespaces/{namespace}/workflows/{workflow_id}{tail}/history"
+    return f"{base.rstrip('/')}/namespaces/{namespace}/workflows/{workflow_id}/{run_id}/history"
 
 
 @dataclass

@@ -16,11 +16,13 @@ def _seconds(value: Any) -> float | None:
     return None if value is None else parse_duration(value).total_seconds()
 
 
-def _note(call: Call, stub: core.WorkflowStub) -> None:
+def _note(call: Call, stub: core.WorkflowStub, run_id: str | None = None) -> None:
+    """Record the execution a step acted on; the UI link needs a run (a stub that was not
+    started yet has none)."""
     record = call.record
     record.workflow_id = stub.workflow_id
-    record.run_id = stub.run_id
-    record.ui_link = call.env.ui_link(stub.workflow_id, stub.run_id)
+    record.run_id = run_id or stub.run_id
+    record.ui_link = call.env.ui_link(stub.workflow_id, record.run_id) if record.run_id else None
 
 
 def _target(call: Call) -> core.WorkflowStub:
@@ -148,4 +150,7 @@ async def terminate(call: Call) -> Any:
 
 
 async def describe(call: Call) -> Any:
-    return await core.describe(_target(call))
+    stub = _target(call)
+    facts = await core.describe(stub)
+    _note(call, stub, facts["run_id"])
+    return facts
