@@ -69,10 +69,6 @@ class RunOptions:
     namespace: str = "default"
 
 
-class Interrupt(Exception):
-    """Raised inside the run when it is interrupted (Ctrl-C, SIGTERM)."""
-
-
 @dataclass
 class Shared:
     """What every (included) playbook of one run shares."""
@@ -221,13 +217,8 @@ class Runner:
         result = self.shared.result
         began = time.monotonic()
         self.shared.reporter.run_started(self.playbook, result)
-        self._current = asyncio.ensure_future(self._body())
         try:
-            await self._current
-        except (asyncio.CancelledError, Interrupt):
-            if not self.shared.interrupted:
-                raise
-            self._interrupted()
+            await self._stage(self._body())
         except ConnectionFailed as e:
             # nothing ran, so there is nothing to clean up: finally is not attempted either
             result.error = self.shared.masker.text(str(e))
@@ -237,15 +228,19 @@ class Runner:
             result.error = self.shared.masker.text(str(e))
             self._worst(e.exit_code)
         self._in_finally = True
-        self._current = asyncio.ensure_future(
-            self._finally(self.playbook.finally_steps, "finally"))
+        await self._stage(self._finally(self.playbook.finally_steps, "finally"))
+        return self._close(began)
+
+    async def _stage(self, coroutine: Awaitable[None]) -> None:
+        """Run one stage (the steps, then ``finally``) as a task that :meth:`interrupt` can
+        cancel; an interrupt ends the stage, any other cancellation goes on up."""
+        self._current = asyncio.ensure_future(coroutine)
         try:
             await self._current
-        except (asyncio.CancelledError, Interrupt):
+        except asyncio.CancelledError:
             if not self.shared.interrupted:
                 raise
             self._interrupted()
-        return self._close(began)
 
     def _close(self, began: float) -> RunResult:
         result = self.shared.result

@@ -29,7 +29,6 @@ from playbook.errors import (
     InvalidOptions,
     OperationTimeout,
     TemporalError,
-    UpdateFailed,
     UpdateRejected,
     WorkflowFailed,
 )
@@ -473,22 +472,3 @@ async def describe(stub: WorkflowStub) -> dict[str, Any]:
 
     return await _call(fetch, stub, "describe")
 
-
-__all__ = [
-    "UpdateFailed",
-    "UpdateHandle",
-    "WorkflowStub",
-    "cancel",
-    "create_workflow",
-    "describe",
-    "get_result",
-    "get_update_handle",
-    "query",
-    "signal",
-    "signal_with_start",
-    "start",
-    "start_update",
-    "terminate",
-    "update",
-    "update_with_start",
-]
