@@ -300,9 +300,16 @@ class Runner:
         return True
 
     async def _finally(self, steps: list[dict[str, Any]], path: str) -> None:
+        """Each cleanup step regardless of the others; a second interrupt stops them."""
         for index, step in enumerate(steps):
-            await self.step(step, f"{self.prefix}{path}[{index}]", self.root, self.depth,
-                            in_finally=True)
+            try:
+                await self.step(step, f"{self.prefix}{path}[{index}]", self.root, self.depth,
+                                in_finally=True)
+            except asyncio.CancelledError:
+                for later, rest in enumerate(steps[index + 1:], start=index + 1):
+                    self._skipped(rest, f"{self.prefix}{path}[{later}]", self.depth,
+                                  "interrupted")
+                raise
 
     def _new_record(self, step: Mapping[str, Any], path: str, depth: int) -> StepRecord:
         action = action_of(step)

@@ -172,3 +172,42 @@ def test_time_skipping_server(tmp_path: Path) -> None:
     assert process.returncode == 0, out
     assert "PASS  sleep" in out and "PASS  assert" in out
     assert "WARN" not in out
+
+
+def test_second_sigint_stops_finally_and_still_writes_reports(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent("""\
+        version: 1
+        name: twice
+        steps:
+          - log: working
+          - sleep: 60s
+        finally:
+          - log: cleaning up
+          - sleep: 60s
+          - log: never
+        """))
+    report = tmp_path / "r.json"
+    process = playbook_cli("run", str(path), "--json-report", str(report))
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "PASS  log" in line:
+            break
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)  # stops the 60s sleep; finally starts
+    for line in process.stdout:
+        seen.append(line)
+        if "cleaning up" in line:
+            break
+    time.sleep(0.5)
+    began = time.monotonic()
+    process.send_signal(signal.SIGINT)  # stops finally's own 60s sleep
+    rest, _ = process.communicate(timeout=30)
+    assert time.monotonic() - began < 10
+    assert process.returncode == 130, "".join(seen) + rest
+    run = json.loads(report.read_text())["runs"][0]
+    assert [(s["path"], s["status"]) for s in run["steps"]] == [
+        ("steps[0]", "passed"), ("steps[1]", "canceled"), ("finally[0]", "passed"),
+        ("finally[1]", "canceled"), ("finally[2]", "skipped")]
