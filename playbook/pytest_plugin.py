@@ -205,6 +205,14 @@ class PlaybookItem(pytest.Item):
         self.add_marker("playbook")
         if playbook is not None:
             self.extra_keyword_matches.update(playbook.tags)  # -k smoke
+            given = self.config.stash[_SESSION].settings.inputs
+            missing = [name for name, spec in playbook.inputs.items()
+                       if isinstance(spec, dict) and spec.get("required") is True
+                       and spec.get("default") is None and name not in given]
+            if missing:  # a runbook for a given order, say: it cannot run without its inputs
+                self.add_marker(pytest.mark.skip(
+                    reason=f"needs input {', '.join(missing)}: give --playbook-input "
+                           f"{missing[0]}=VALUE"))
 
     def runtest(self) -> None:
         if self.error is not None:
@@ -229,7 +237,7 @@ class PlaybookItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"playbook: {self.name}"
+        return self.path, 0, f"playbook: {self.name}"  # a skip report needs a line
 
 
 # -- the failure report -------------------------------------------------------------------

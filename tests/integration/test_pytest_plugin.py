@@ -214,15 +214,27 @@ def test_the_projects_own_yaml_is_not_collected(project: pytest.Pytester) -> Non
     result.stdout.re_match_lines(lines("no tests collected*"))
 
 
-def test_a_missing_input_names_the_option(project: pytest.Pytester) -> None:
+def test_a_missing_input_skips_with_the_option_to_give(project: pytest.Pytester) -> None:
+    """A runbook that needs an input (an order id, say) cannot run without it: skipped, and
+    the reason names the option."""
     project.makefile(".playbook.yaml", order=ORDER)
-    result = run(project, "--playbook-input", "name=Ada")  # Hello's, not Order's
+    result = run(project, "--playbook-input", "name=Ada", "-rs")  # Hello's, not Order's
+    result.assert_outcomes(skipped=1)
+    result.stdout.re_match_lines(lines(
+        "SKIPPED [1] order.playbook.yaml: needs input suffix: give --playbook-input "
+        "suffix=VALUE",
+    ))
+
+
+def test_an_ill_typed_input_names_the_option(project: pytest.Pytester) -> None:
+    project.makefile(".playbook.yaml", order=ORDER.replace(
+        "suffix: {type: string, required: true}", "suffix: {type: integer, required: true}"))
+    result = run(project, "--playbook-input", "suffix=abc")
     result.assert_outcomes(failed=1)
     result.stdout.re_match_lines(lines(
         "_* playbook: Order underpaid _*",
         f"{project.path}/order.playbook.yaml: invalid inputs:",
-        "  - input 'suffix': missing required input; give it with --playbook-input "
-        "suffix=VALUE",
+        "  - input 'suffix': 'abc' is not an integer; give a whole number such as 5",
     ), consecutive=True)
 
 
