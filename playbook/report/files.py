@@ -63,9 +63,40 @@ def json_report(results: Sequence[RunResult]) -> dict[str, Any]:
     }
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def json_report_text(results: Sequence[RunResult]) -> str:
+    """The report as text: indented down to the runs, then one step a line.
+
+    ``indent`` on the whole document would send every value through CPython's pure-Python
+    encoder (seconds and hundreds of MB for a 10,000-item loop, see docs/performance.md);
+    one compact line a step keeps the C encoder, and the file stays readable and greppable.
+    """
+    report = json_report(results)
+    lines = ["{"]
+    lines += [f"  {_compact(key)}: {_compact(value)}," for key, value in report.items()
+              if key != "runs"]
+    lines.append('  "runs": [')
+    runs = report["runs"]
+    for index, run in enumerate(runs):
+        head = {key: value for key, value in run.items() if key != "steps"}
+        lines.append("    {")
+        lines += [f"      {_compact(key)}: {_compact(value)}," for key, value in head.items()]
+        steps = run["steps"]
+        lines.append('      "steps": [')
+        lines += [f"        {_compact(step)}{',' if i < len(steps) - 1 else ''}"
+                  for i, step in enumerate(steps)]
+        lines.append("      ]")
+        lines.append("    }" + ("," if index < len(runs) - 1 else ""))
+    lines.append("  ]")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def write_json_report(path: str | Path, results: Sequence[RunResult]) -> None:
-    _atomic_write(path, json.dumps(json_report(results), indent=2, ensure_ascii=False,
-                                   default=str) + "\n")
+    _atomic_write(path, json_report_text(results))
 
 
 def worst_exit_code(codes: Any) -> int:

@@ -651,3 +651,16 @@ def test_console_live_line_while_a_step_runs() -> None:
         "\r\x1b[K  ....  await_result order"
         "\r\x1b[K  PASS  await_result order  (1m00s)\n"
         "passed: waits: 1 passed in 1m01s (exit 0)\n")
+
+
+def test_json_report_text_is_one_step_a_line() -> None:
+    from playbook.report.files import json_report_text
+
+    text = json_report_text([order_run()])
+    assert json.loads(text) == json.loads(json.dumps(json_report([order_run()])))
+    lines = text.splitlines()
+    assert lines[:2] == ['{', '  "report_version": 1,']
+    step_lines = [line for line in lines if line.startswith('        {"path": ')]
+    assert len(step_lines) == len(order_run().records)
+    assert json_report_text([]).splitlines()[-3:] == ['  "runs": [', "  ]", "}"]
+    assert json.loads(json_report_text([])) == json_report([])
