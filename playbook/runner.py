@@ -268,7 +268,7 @@ class Runner:
         await self.sequence(self.playbook.steps, f"{self.prefix}steps", self.root, self.depth)
 
     def _needs_client(self) -> bool:
-        return _uses_temporal([*self.playbook.steps, *self.playbook.finally_steps])
+        return uses_temporal(self.playbook)
 
     def _render_vars(self) -> None:
         for name, value in self.playbook.vars.items():
@@ -647,6 +647,11 @@ async def _until_failure(tasks: Sequence[asyncio.Future[Any]]) -> _BranchFailed 
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     return failure
+
+
+def uses_temporal(playbook: Playbook) -> bool:
+    """Whether running this playbook talks to Temporal at all."""
+    return _uses_temporal([*playbook.steps, *playbook.finally_steps])
 
 
 def _uses_temporal(steps: list[dict[str, Any]]) -> bool:

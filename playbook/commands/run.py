@@ -18,7 +18,7 @@ from playbook.records import RunResult
 from playbook.report import Reporter
 from playbook.report.console import ConsoleReporter
 from playbook.report.files import worst_exit_code, write_json_report, write_junit_xml
-from playbook.runner import Runner, RunOptions, Shared, is_interactive, new_result
+from playbook.runner import Runner, RunOptions, Shared, is_interactive, new_result, uses_temporal
 from playbook.secrets import Masker
 
 
@@ -77,7 +77,9 @@ async def run_async(request: RunRequest) -> int:
     resolved = _resolve_all(playbooks, given, from_cli)
     from playbook import devserver
 
-    devserver.quiet_runtime()
+    if request.workers or request.dev_server or request.time_skipping or any(
+            uses_temporal(p) for p in playbooks):
+        devserver.quiet_runtime()  # (imports temporalio: only when it is needed anyway)
     specs = [s for ref in request.workers for s in devserver.load_worker_specs(ref)]
     results: list[RunResult] = []
     try:
@@ -203,24 +205,29 @@ def build_runner(playbook: Playbook, inputs: dict[str, Any], *, overrides: Mappi
     (default: :func:`playbook.core.create_client`, verified within ``connect_timeout``).
     Returns the runner and the connection it uses. The ``playbook run`` command and the
     pytest plugin both build their runners here."""
-    from playbook.core import create_client, resolve_settings
     from playbook.inputs import secret_names
 
     connection = {**_render_connection(playbook, inputs), **overrides}
     masker = Masker([*(inputs.get(n) for n in secret_names(playbook.inputs)),
                      connection.get("api_key")])
-    settings = resolve_settings(connection)
-    masker.add(settings.api_key)
-    options.ui_url = ui_url or default_ui(settings.address)
-    options.namespace = settings.namespace
+    address = namespace = None
+    if uses_temporal(playbook):  # a playbook of log/set/assert steps never connects
+        from playbook.core import resolve_settings
+
+        settings = resolve_settings(connection)
+        masker.add(settings.api_key)
+        address, namespace = settings.address, settings.namespace
+        options.ui_url = ui_url or default_ui(settings.address)
+        options.namespace = settings.namespace
 
     async def client_factory() -> Any:
         if connect is not None:
             return await connect(connection)
+        from playbook.core import create_client
+
         return await create_client(connection, timeout=_timeout(connection))
 
-    shared = Shared(result=new_result(playbook, address=settings.address,
-                                      namespace=settings.namespace),
+    shared = Shared(result=new_result(playbook, address=address, namespace=namespace),
                     options=options, reporter=reporter, masker=masker,
                     client_factory=client_factory, sleep=sleep or asyncio.sleep)
     return Runner(playbook, inputs, shared), connection

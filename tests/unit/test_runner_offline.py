@@ -233,3 +233,9 @@ def test_finally_ignores_tags(tmp_path: Path) -> None:
             tags: [other]
         """, tags=frozenset({"work"}))
     assert statuses(result) == [("steps[0]", "passed"), ("finally[0]", "passed")]
+
+
+def test_every_workflow_action_is_a_function_of_the_workflow_module() -> None:
+    from playbook.steps import WORKFLOW_ACTIONS, workflow
+
+    assert all(callable(getattr(workflow, name)) for name in WORKFLOW_ACTIONS)
