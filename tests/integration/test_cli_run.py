@@ -211,3 +211,32 @@ def test_second_sigint_stops_finally_and_still_writes_reports(tmp_path: Path) ->
     assert [(s["path"], s["status"]) for s in run["steps"]] == [
         ("steps[0]", "passed"), ("steps[1]", "canceled"), ("finally[0]", "passed"),
         ("finally[1]", "canceled"), ("finally[2]", "skipped")]
+
+
+def test_dev_server_command_runs_in_the_foreground(tmp_path: Path) -> None:
+    port = free_port()
+    process = playbook_cli("dev-server", "--port", str(port), "--no-ui",
+                           "--db-filename", str(tmp_path / "state.db"))
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first == f"Temporal dev server: address 127.0.0.1:{port}, namespace 'default'\n"
+        assert process.stdout.readline() == "Press Ctrl-C to stop.\n"
+
+        import asyncio
+
+        async def answers() -> str:
+            for _ in range(100):
+                try:
+                    client = await core.create_client({"address": f"127.0.0.1:{port}"}, timeout=2)
+                    return client.namespace
+                except Exception:
+                    await asyncio.sleep(0.2)
+            return "never answered"
+
+        assert asyncio.run(answers()) == "default"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert (tmp_path / "state.db").exists()
