@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from playbook.durations import parse_duration
+from playbook.templating import is_template as is_template
 
 ID_REUSE_POLICIES = (
     "allow_duplicate",
@@ -53,11 +54,6 @@ ADMITTED_REASON = (
     "wait_for_stage 'admitted' is not supported by Temporal (the client cannot wait for it); "
     "use 'accepted' or 'completed'"
 )
-
-
-def is_template(value: object) -> bool:
-    """True for a string that Jinja would render: it is checked only once rendered."""
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
 def did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
