@@ -12,8 +12,6 @@ from playbook.core import create_client
 
 from .workflows import ACTIVITIES, WORKFLOWS
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 async def client(dev_server: Any) -> Client:
@@ -23,6 +21,11 @@ async def client(dev_server: Any) -> Client:
 @pytest.fixture
 async def worker(client: Client, task_queue: str) -> AsyncIterator[str]:
     """A worker for the test workflows on this test's own task queue."""
-    async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES,
-                      workflow_runner=SandboxedWorkflowRunner()):
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ACTIVITIES,
+        workflow_runner=SandboxedWorkflowRunner(),
+    ):
         yield task_queue
