@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import pkgutil
 from pathlib import Path
@@ -36,21 +37,24 @@ def test_every_error_class_has_a_troubleshooting_entry() -> None:
 
 def test_error_classes_found() -> None:
     names = {c.__name__ for c in all_error_classes()}
-    assert {"InvalidPlaybook", "WorkflowFailed", "ConnectionFailed", "StepFailed",
-            "ServerFailed", "ConfirmationRequired"} <= names
+    assert {
+        "InvalidPlaybook",
+        "WorkflowFailed",
+        "ConnectionFailed",
+        "StepFailed",
+        "ServerFailed",
+        "ConfirmationRequired",
+    } <= names
 
 
-def test_spec_example_copy_is_current() -> None:
-    """tests/data/spec_example.yaml is SPEC section 2's example, word for word (the
-    contract lives beside the checkout, in ../shared)."""
-    import re
+# The sha256 of tests/data/spec_example.yaml as copied from SPEC section 2 (checked against
+# ../shared/SPEC.md when the digest was taken). The contract is not part of a clone, so the
+# test pins the copy instead: when SPEC section 2 changes, recopy it and update the digest.
+SPEC_EXAMPLE_SHA256 = "18b57afc7a7efe5f0aa2d0f0ea5b914ae46feb3354e9d5efbabc5b0b466059d4"
 
-    spec = Path(__file__).resolve().parents[3] / "shared" / "SPEC.md"
-    if not spec.exists():
-        import pytest
 
-        pytest.skip("../shared/SPEC.md is not beside this checkout")
-    block = re.search(r"## 2\. A playbook\n\n```yaml\n(.*?)```", spec.read_text(), re.S)
-    assert block is not None
+def test_spec_example_copy_is_unchanged() -> None:
+    """tests/data/spec_example.yaml is SPEC section 2's example, word for word: nobody edits
+    the copy to make a test pass."""
     copy = Path(__file__).resolve().parents[1] / "data" / "spec_example.yaml"
-    assert copy.read_text() == block.group(1)
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == SPEC_EXAMPLE_SHA256
