@@ -1,10 +1,9 @@
-"""What both passes of validation share: the schema's action names and the step keys,
-template references, durations."""
+"""What one value means to validation: the names a template or expression reads, and
+whether a value is a usable duration. Both passes use these; neither renders anything."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,38 +11,7 @@ from jinja2 import Environment, nodes
 from jinja2.parser import Parser
 
 from playbook.durations import parse_duration
-from playbook.schema import schema
 from playbook.templating import is_template
-
-_DEFS: dict[str, Any] = schema()["$defs"]
-_STEP_PROPERTIES: dict[str, Any] = _DEFS["step"]["properties"]
-ACTIONS: tuple[str, ...] = tuple(
-    key
-    for key, sub in _STEP_PROPERTIES.items()
-    if sub.get("$ref", "").startswith("#/$defs/action_")
-)
-COMMON_KEYS: tuple[str, ...] = tuple(key for key in _STEP_PROPERTIES if key not in ACTIONS)
-WORKFLOW_ACTIONS: tuple[str, ...] = tuple(
-    a for a in ACTIONS if a != "create" and "workflow" in _DEFS[f"action_{a}"].get("properties", {})
-)
-STARTING_ACTIONS = ("start", "signal_with_start", "update_with_start")
-NESTING_ACTIONS = ("parallel", "foreach")
-CONTEXT_NAMES = ("inputs", "vars", "env", "steps", "run")
-_CLOSING_STATUSES = ("completed", "failed", "canceled", "terminated", "timed_out")
-_STEP_STATUSES = ("succeeded", "failed")
-# Values of these keys are names or paths, never rendered.
-_NOT_TEMPLATED = {"id", "workflow", "as", "playbook", "tags", "expect"}
-
-
-def action_of(step: Any) -> str | None:
-    """The step's one action key, or None when it has none or several."""
-    if not isinstance(step, Mapping):
-        return None
-    found = [key for key in step if key in ACTIONS]
-    return found[0] if len(found) == 1 else None
-
-
-# --------------------------------------------------------------------------- templates
 
 
 @dataclass(frozen=True)
@@ -95,5 +63,3 @@ def duration_problem(value: Any) -> str | None:
     except ValueError as error:
         return str(error)
     return None
-
-
