@@ -1,5 +1,6 @@
-"""File -> :class:`Playbook`: read the YAML, validate it and every file it includes, and
-optionally check inputs. Every problem of every file is raised at once.
+"""File -> :class:`~playbook.model.Playbook`: read the YAML, validate it and every file it
+includes, build the frozen model once, and optionally check inputs. Every problem of
+every file is raised at once.
 
 The included files are checked here (not in :mod:`playbook.validation`, which sees one
 file): each ``include`` path must exist relative to the including file and be a valid
@@ -15,77 +16,50 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playbook import validation
+from playbook import model, validation
 from playbook.errors import InvalidInputs, InvalidPlaybook, Problem
 from playbook.inputs import resolve_inputs, type_problem
+from playbook.model import Playbook
 from playbook.options import did_you_mean, is_template
 from playbook.yamlsource import Source, YamlPath, format_path, load_file
 
+__all__ = ["Playbook", "load", "load_many"]
+
 
 @dataclass
-class Playbook:
-    """A loaded, valid playbook: its file, parsed source and data."""
+class _File:
+    """A file being loaded: its source and, once followed, the files it includes."""
 
     path: str
     source: Source
     data: dict[str, Any]
-    includes: dict[str, Playbook] = field(default_factory=dict, repr=False)
-    """Included playbooks, by the ``include.playbook`` value as written in this file."""
-    input_values: dict[str, Any] | None = None
-    """The checked inputs, when :func:`load` was given some."""
-
-    @property
-    def name(self) -> str:
-        name = self.data.get("name")  # the runner reads this per step: no Path() unless needed
-        return str(name) if name is not None else Path(self.path).stem
-
-    @property
-    def description(self) -> str:
-        return str(self.data.get("description", ""))
-
-    @property
-    def tags(self) -> list[str]:
-        return list(self.data.get("tags") or [])
-
-    @property
-    def connection(self) -> dict[str, Any]:
-        return dict(self.data.get("connection") or {})
+    includes: dict[str, _File] = field(default_factory=dict)
+    """Included files, by the ``include.playbook`` value as written in this file."""
 
     @property
     def inputs(self) -> dict[str, Any]:
-        """Input specifications by name."""
         return dict(self.data.get("inputs") or {})
 
-    @property
-    def vars(self) -> dict[str, Any]:
-        return dict(self.data.get("vars") or {})
 
-    @property
-    def steps(self) -> list[dict[str, Any]]:
-        return list(self.data.get("steps") or [])
-
-    @property
-    def finally_steps(self) -> list[dict[str, Any]]:
-        return list(self.data.get("finally") or [])
-
-    def line_of(self, path: tuple[str | int, ...]) -> int:
-        """The line of a node, e.g. ``("steps", 3)``; of its deepest existing parent otherwise."""
-        return self.source.locate(path)[0]
-
-    def included(self, relative: str) -> Playbook:
-        """The playbook that an ``include`` step of this file names."""
-        return self.includes[relative]
+def _build(file: _File, built: dict[int, Playbook]) -> Playbook:
+    """The model of a valid file, its includes first (a file included twice is built once;
+    cycles were refused)."""
+    key = id(file)
+    if key not in built:
+        includes = {relative: _build(child, built) for relative, child in file.includes.items()}
+        built[key] = model.build(file.path, file.source, includes)
+    return built[key]
 
 
 class _Loader:
     """Loads files once each, following includes; collects every problem."""
 
     def __init__(self) -> None:
-        self.loaded: dict[Path, Playbook | None] = {}  # None: the file has problems
+        self.loaded: dict[Path, _File | None] = {}  # None: the file has problems
         self.problems: list[Problem] = []
         self.stack: list[Path] = []
 
-    def load(self, path: str | Path) -> Playbook | None:
+    def load(self, path: str | Path) -> _File | None:
         key = Path(path).resolve()
         if key in self.loaded:
             return self.loaded[key]
@@ -97,7 +71,7 @@ class _Loader:
             return None
         problems = validation.validate(source)
         self.problems.extend(problems)
-        playbook = Playbook(str(path), source, source.data if isinstance(source.data, dict) else {})
+        playbook = _File(str(path), source, source.data if isinstance(source.data, dict) else {})
         self.stack.append(key)
         try:
             ok = self.follow_includes(playbook) and not problems
@@ -107,7 +81,7 @@ class _Loader:
             self.loaded[key] = playbook
         return playbook if ok else None
 
-    def problem(self, playbook: Playbook, path: YamlPath, message: str) -> None:
+    def problem(self, playbook: _File, path: YamlPath, message: str) -> None:
         line, column = playbook.source.positions.get(path) or playbook.source.locate(path)
         self.problems.append(
             Problem(
@@ -120,7 +94,7 @@ class _Loader:
             )
         )
 
-    def follow_includes(self, playbook: Playbook) -> bool:
+    def follow_includes(self, playbook: _File) -> bool:
         ok = True
         for path, step in validation.all_steps(playbook.data):
             body = step.get("include")
@@ -159,7 +133,7 @@ class _Loader:
         return ok
 
     def check_include_inputs(
-        self, playbook: Playbook, path: YamlPath, body: Mapping[str, Any], child: Playbook
+        self, playbook: _File, path: YamlPath, body: Mapping[str, Any], child: _File
     ) -> bool:
         given = body.get("inputs") or {}
         if not isinstance(given, dict):
@@ -208,18 +182,21 @@ class _Loader:
 
 def _check_inputs(
     playbooks: Sequence[Playbook], inputs: Mapping[str, Any], from_cli: bool, allow_missing: bool
-) -> None:
+) -> list[Playbook]:
     problems: list[str] = []
+    checked: list[Playbook] = []
     for playbook in playbooks:
         try:
-            playbook.input_values = resolve_inputs(
-                playbook.inputs, inputs, from_cli=from_cli, allow_missing=allow_missing
+            values = resolve_inputs(
+                dict(playbook.inputs), inputs, from_cli=from_cli, allow_missing=allow_missing
             )
+            checked.append(playbook.with_inputs(values))
         except InvalidInputs as error:
             prefix = f"{playbook.path}: " if len(playbooks) > 1 else ""
             problems.extend(prefix + p for p in error.problems)
     if problems:
         raise InvalidInputs(problems)
+    return checked
 
 
 def load(
@@ -255,7 +232,8 @@ def load_many(
     if loader.problems or any(p is None for p in playbooks):
         unique = {(p.file, p.line, p.column, p.path, p.message): p for p in loader.problems}
         raise InvalidPlaybook(list(unique.values()))
-    ready = [p for p in playbooks if p is not None]
+    built: dict[int, Playbook] = {}
+    ready = [_build(p, built) for p in playbooks if p is not None]
     if inputs is not None:
-        _check_inputs(ready, inputs, inputs_from_cli, allow_missing_inputs)
+        return _check_inputs(ready, inputs, inputs_from_cli, allow_missing_inputs)
     return ready

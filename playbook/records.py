@@ -3,7 +3,8 @@ them, the templates read them (``steps.<id>``) and the reports print them.
 
 Step statuses: ``passed``, ``failed``, ``skipped`` (not run: ``when`` was false, a tag
 filter, an earlier failure, or its workflow was never created) and ``canceled`` (stopped
-mid-flight by an interrupt or a failing sibling). Run statuses: ``passed``, ``failed``,
+mid-flight by an interrupt or a failing sibling) and ``error`` (an internal error of ours
+stopped it: exit 3). Run statuses: ``passed``, ``failed``,
 ``error`` (could not connect, or the server failed us), ``interrupted``, and ``skipped``
 (not started: ``--fail-fast`` after another file failed, or an interrupt).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-STEP_STATUSES = ("passed", "failed", "skipped", "canceled")
+STEP_STATUSES = ("passed", "failed", "skipped", "canceled", "error")
 RUN_STATUSES = ("passed", "failed", "error", "interrupted", "skipped")
 
 
@@ -39,6 +40,8 @@ class StepRecord:
     attempts: int = 0
     reason: str | None = None
     depth: int = 0
+    continue_on_error: bool = False
+    """Whether a failure of this step lets the run go on (not in the reports)."""
 
     def view(self) -> dict[str, Any]:
         """What a template sees as ``steps.<id>``."""

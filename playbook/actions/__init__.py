@@ -1,8 +1,11 @@
 """Leaf actions, one small async function each, in one explicit registry.
 
-Control flow that runs nested steps (``parallel``, ``foreach``, ``include``) belongs to the
-runner; :data:`NESTED` names them so that a test can check registry + nested == the
-schema's actions.
+An action receives a :class:`~playbook.actions.base.Call` (its rendered fields and the
+run's services) and returns its value, or a :class:`~playbook.actions.base.Done` that
+also names the execution it touched; the runner alone writes records. Control flow that
+runs nested steps (``parallel``, ``foreach``, ``include``) belongs to the runner;
+:data:`NESTED` names it, so that a test can check registry + nested == the schema's
+actions.
 
 The workflow actions are imported on first use: they bring in temporalio, which a
 playbook of ``log``/``set``/``assert`` steps never needs (half a second of start-up).
@@ -13,31 +16,60 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from playbook.steps import control
-from playbook.steps.base import Action, Call
+from playbook.actions import control
+from playbook.actions.base import Action, Call, Done
 
-WORKFLOW_ACTIONS = frozenset({
-    "create", "start", "signal", "signal_with_start", "query", "update", "start_update",
-    "await_update", "update_with_start", "await_result", "cancel", "terminate", "describe",
-})
+__all__ = [
+    "LOCAL",
+    "NESTED",
+    "REGISTRY",
+    "TEMPORAL_ACTIONS",
+    "UNRENDERED",
+    "Action",
+    "Call",
+    "Done",
+]
+
+TEMPORAL_ACTIONS = frozenset(
+    {
+        "create",
+        "start",
+        "signal",
+        "signal_with_start",
+        "query",
+        "update",
+        "start_update",
+        "await_update",
+        "update_with_start",
+        "await_result",
+        "cancel",
+        "terminate",
+        "describe",
+    }
+)
+"""Actions that talk to Temporal (a playbook without any never connects)."""
 
 
 def _workflow_action(name: str) -> Action:
     async def action(call: Call) -> Any:
-        module = importlib.import_module("playbook.steps.workflow")
+        module = importlib.import_module("playbook.actions.workflow")
         return await getattr(module, name)(call)
 
     action.__name__ = action.__qualname__ = name
     return action
 
 
-REGISTRY: dict[str, Action] = {
-    **{name: _workflow_action(name) for name in sorted(WORKFLOW_ACTIONS)},
+LOCAL: dict[str, Action] = {
     "assert": control.assert_,
     "sleep": control.sleep,
     "log": control.log,
     "set": control.set_,
     "confirm": control.confirm,
+}
+
+REGISTRY: dict[str, Action] = {
+    **{name: _workflow_action(name) for name in sorted(TEMPORAL_ACTIONS)},
+    **LOCAL,
 }
 
 NESTED = ("parallel", "foreach", "include")

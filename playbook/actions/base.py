@@ -1,4 +1,5 @@
-"""What a leaf action receives: its rendered fields, its record, and the run's services."""
+"""What a leaf action receives (its rendered fields and the run's services) and what it
+may return besides a plain value."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from playbook.core import WorkflowStub
-    from playbook.records import StepRecord
 
 
 class StepFailed(PlaybookError):
     """A control step's own failure (an assertion, a declined confirmation)."""
 
-    def __init__(self, message: str, *, error_type: str = "StepFailed", details: Any = None) -> None:
+    def __init__(
+        self, message: str, *, error_type: str = "StepFailed", details: Any = None
+    ) -> None:
         self.error_type = error_type
         self.details = details
         super().__init__(message)
@@ -38,6 +40,7 @@ class Env(Protocol):
 
     playbook_name: str
     run_id: str
+    step_id: str | None
 
     async def client(self) -> Client: ...
     def stub(self, name: str) -> WorkflowStub: ...
@@ -48,17 +51,26 @@ class Env(Protocol):
     def set_vars(self, values: Mapping[str, Any]) -> None: ...
     async def confirm(self, text: str) -> bool: ...
     async def sleep(self, seconds: float) -> None: ...
-    def ui_link(self, workflow_id: str, run_id: str | None) -> str | None: ...
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Call:
     """One execution of one action."""
 
     action: str
     spec: Any
-    record: StepRecord
     env: Env
 
 
+@dataclass(frozen=True, slots=True)
+class Done:
+    """An action's value, with the execution it touched and a note for its record."""
+
+    value: Any = None
+    workflow_id: str | None = None
+    run_id: str | None = None
+    note: str | None = None
+
+
 Action = Callable[[Call], Awaitable[Any]]
+"""An action: returns its value, or a :class:`Done`."""

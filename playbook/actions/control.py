@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from playbook.actions.base import Call, StepFailed
 from playbook.durations import parse_duration
 from playbook.errors import PlaybookError
-from playbook.steps.base import Call, StepFailed
 
 _COMPARISONS = ("==", "!=", ">=", "<=", ">", "<", " not in ", " in ", " is not ", " is ")
 
@@ -33,7 +33,7 @@ def split_comparison(expression: str) -> tuple[str, str, str] | None:
                 return None
             for op in _COMPARISONS:
                 if text.startswith(op, i):
-                    left, right = text[:i].strip(), text[i + len(op):].strip()
+                    left, right = text[:i].strip(), text[i + len(op) :].strip()
                     if left and right and split_comparison(right) is None:
                         return left, op.strip(), right
                     return None

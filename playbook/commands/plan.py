@@ -25,13 +25,9 @@ from playbook import templating
 from playbook.commands.validate import gather_inputs
 from playbook.errors import InvalidInputs, TemplateError
 from playbook.inputs import resolve_inputs, secret_names
-from playbook.loader import Playbook, load
-from playbook.validation import (
-    WORKFLOW_ACTIONS,
-    action_of,
-    is_existing_execution,
-    template_refs,
-)
+from playbook.loader import load
+from playbook.model import Playbook, Step
+from playbook.validation import TARGETING_ACTIONS, is_existing_execution, template_refs
 
 _KNOWN_GLOBALS = frozenset({"inputs", "vars", "range", "dict", "namespace"})
 _RUNTIME_CALLS = frozenset({"uuid", "now"})
@@ -44,7 +40,6 @@ _HANDLER = {
     "update_with_start": "update",
     "await_update": "update_id",
 }
-_COMMON = ("when", "timeout", "retry", "expect", "continue_on_error", "tags")
 _SECRET_CONNECTION = ("api_key", "client_key")
 _PLAIN = re.compile(r"[A-Za-z0-9_./@+-](?:[A-Za-z0-9_ ./@+()'-]*[A-Za-z0-9_./@+)-])?")
 _MASK = "***"
@@ -154,24 +149,22 @@ class _Planner:
                     self.vars[name] = rendered
                 self.lines.append(f"  {name}: {_flow(rendered)}")
 
-    def steps(self, steps: Sequence[Any], indent: str, prefix: str = "") -> None:
+    def steps(self, steps: Sequence[Step], indent: str, prefix: str = "") -> None:
         for index, step in enumerate(steps, start=1):
-            if isinstance(step, Mapping):
-                self.step(step, indent, f"{prefix}{index}")
+            self.step(step, indent, f"{prefix}{index}")
 
-    def step(self, step: Mapping[str, Any], indent: str, number: str) -> None:
-        action = action_of(step) or "?"
-        body = step.get(action)
+    def step(self, step: Step, indent: str, number: str) -> None:
+        action, body = step.kind, step.fields
         fields: list[tuple[str, Any]] = []
         title = action
-        nested: list[tuple[str, Sequence[Any], Playbook | None]] = []
+        nested: list[tuple[str, Sequence[Step], Playbook | None]] = []
         if action == "create" and isinstance(body, Mapping):
             kind = (
                 "existing execution" if is_existing_execution(body) else f"new {body.get('type')}"
             )
-            title = f"create {step.get('id', '(no id)')}: {kind}"
+            title = f"create {step.id or '(no id)'}: {kind}"
             fields = [(k, v) for k, v in body.items() if k != "type"]
-        elif action in WORKFLOW_ACTIONS and isinstance(body, Mapping):
+        elif action in TARGETING_ACTIONS and isinstance(body, Mapping):
             title = f"{action} {body.get('workflow')}"
             handler = _HANDLER.get(action)
             if handler and handler in body:
@@ -191,28 +184,28 @@ class _Planner:
         elif action == "parallel" and isinstance(body, Mapping):
             if "max_concurrency" in body:
                 title += f" (at most {self.show(body['max_concurrency'])} at once)"
-            nested.append(("", body.get("steps") or [], None))
+            nested.append(("", step.steps, None))
         elif action == "foreach" and isinstance(body, Mapping):
             title = f"foreach {body.get('as', 'item')} in {_flow(self.value(body.get('items'))[0], top=False)}"
             if "concurrency" in body:
                 title += f" ({self.show(body['concurrency'])} at once)"
-            nested.append(("", body.get("steps") or [], None))
+            nested.append(("", step.steps, None))
         elif action == "include" and isinstance(body, Mapping):
             title = f"include {body.get('playbook')}"
             fields = [("inputs", body["inputs"])] if "inputs" in body else []
-            child = self.playbook.includes.get(str(body.get("playbook")))
+            child = step.included
             if child is not None:
                 nested.append(("", child.steps, child))
                 if child.finally_steps:
                     nested.append(("finally:", child.finally_steps, child))
-        if "id" in step and action != "create":
-            title += f" (id: {step['id']})"
-        if "name" in step:
-            title += f" -- {step['name']}"
+        if step.id is not None and action != "create":
+            title += f" (id: {step.id})"
+        if step.named:
+            title += f" -- {step.name}"
         self.lines.append(f"{indent}{number}. {title}")
         pad = indent + " " * (len(number) + 2)
-        when = [("when", step["when"])] if "when" in step else []
-        common = [(k, step[k]) for k in _COMMON if k in step and k != "when"]
+        when = [("when", step.when)] if step.when is not None else []
+        common = [(k, v) for k, v in step.common.items() if k != "when"]
         for key, item in [*when, *fields, *common]:
             self.lines.append(f"{pad}{key}: {item if key == 'when' else self.show(item)}")
         for label, inner, child in nested:
@@ -238,15 +231,15 @@ class _Planner:
                 fields.append(("that", item))
 
     def include(
-        self, child: Playbook, step: Mapping[str, Any], steps: Sequence[Any], pad: str, number: str
+        self, child: Playbook, step: Step, steps: Sequence[Step], pad: str, number: str
     ) -> None:
-        given, _ = self.value(step["include"].get("inputs") or {})
+        given, _ = self.value(step.fields.get("inputs") or {})
         known = {k: v for k, v in given.items() if not templating.is_template(v)}
         try:
             values = resolve_inputs(child.inputs, known, from_cli=False, allow_missing=True)
         except InvalidInputs:
             values = known
-        planner = _Planner(child, values, secret_names(child.inputs))
+        planner = _Planner(child, values, secret_names(dict(child.inputs)))
         for name, item in child.vars.items():
             rendered, complete = planner.value(item)
             if complete:

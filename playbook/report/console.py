@@ -13,15 +13,35 @@ from typing import Any, TextIO
 import click
 
 from playbook.durations import format_duration
-from playbook.records import RunResult, StepRecord
+from playbook.records import STEP_STATUSES, RunResult, StepRecord
 
-LABELS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "canceled": "CANC"}
-COLOURS = {"passed": "green", "failed": "red", "skipped": "yellow", "canceled": "magenta"}
+LABELS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "skipped": "SKIP",
+    "canceled": "CANC",
+    "error": "ERR!",
+}
+COLOURS = {
+    "passed": "green",
+    "failed": "red",
+    "skipped": "yellow",
+    "canceled": "magenta",
+    "error": "red",
+}
+
+_BAD = ("failed", "error")
 
 
 class ConsoleReporter:
-    def __init__(self, stream: TextIO | None = None, *, verbosity: int = 0,
-                 colour: bool | None = None, live: bool | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        verbosity: int = 0,
+        colour: bool | None = None,
+        live: bool | None = None,
+    ) -> None:
         self.stream = stream or sys.stdout
         tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.verbosity = verbosity
@@ -42,8 +62,10 @@ class ConsoleReporter:
         return click.style(text, **style) if self.colour else text
 
     def run_started(self, playbook: Any, result: RunResult) -> None:
-        self._header = self._style(f"playbook: {result.playbook}", bold=True) + \
-            f" ({result.path}) run {result.run_id}"
+        self._header = (
+            self._style(f"playbook: {result.playbook}", bold=True)
+            + f" ({result.path}) run {result.run_id}"
+        )
 
     def _announce(self) -> None:
         """The header is printed with the first step, so that a run that cannot even
@@ -85,9 +107,9 @@ class ConsoleReporter:
         self._announce()
         if self._in_loop(record):
             self._loop_done += 1
-            if record.status != "failed" and self.verbosity <= 0:
+            if record.status not in _BAD and self.verbosity <= 0:
                 return
-        if self.verbosity < 0 and record.status != "failed":
+        if self.verbosity < 0 and record.status not in _BAD:
             return
         indent = "  " * (record.depth + 1)
         label = self._style(LABELS[record.status], fg=COLOURS[record.status], bold=True)
@@ -105,10 +127,13 @@ class ConsoleReporter:
             line += f"  ({', '.join(extras)})"
         self._write(line)
         # A failure keeps its link under -q: it is where one starts looking.
-        if record.ui_link and record.status != "skipped" and (
-                self.verbosity >= 0 or record.status == "failed"):
+        if (
+            record.ui_link
+            and record.status != "skipped"
+            and (self.verbosity >= 0 or record.status in _BAD)
+        ):
             self._write(f"{indent}      {record.ui_link}")
-        if record.status == "failed" and record.error:
+        if record.status in _BAD and record.error:
             for text in str(record.error.get("message", "")).splitlines():
                 self._write(f"{indent}      {self._style(text, fg='red')}")
 
@@ -121,12 +146,14 @@ class ConsoleReporter:
 
     def run_finished(self, result: RunResult) -> None:
         counts = result.counts()
-        parts = [f"{counts[k]} {k}" for k in ("passed", "failed", "skipped", "canceled") if counts[k]]
+        parts = [f"{counts[k]} {k}" for k in STEP_STATUSES if counts[k]]
         if result.error and result.status != "passed":
             self._write(self._style(f"error: {result.error}", fg="red"))
             if not result.records:
                 return  # nothing ran: the error line says it all
         colour = "green" if result.status == "passed" else "red"
-        summary = (f"{result.status}: {result.playbook}: {', '.join(parts) or 'no steps'} in "
-                   f"{format_duration(result.duration)} (exit {result.exit_code})")
+        summary = (
+            f"{result.status}: {result.playbook}: {', '.join(parts) or 'no steps'} in "
+            f"{format_duration(result.duration)} (exit {result.exit_code})"
+        )
         self._write(self._style(summary, fg=colour, bold=True))

@@ -76,8 +76,9 @@ def json_report_text(results: Sequence[RunResult]) -> str:
     """
     report = json_report(results)
     lines = ["{"]
-    lines += [f"  {_compact(key)}: {_compact(value)}," for key, value in report.items()
-              if key != "runs"]
+    lines += [
+        f"  {_compact(key)}: {_compact(value)}," for key, value in report.items() if key != "runs"
+    ]
     lines.append('  "runs": [')
     runs = report["runs"]
     for index, run in enumerate(runs):
@@ -86,8 +87,10 @@ def json_report_text(results: Sequence[RunResult]) -> str:
         lines += [f"      {_compact(key)}: {_compact(value)}," for key, value in head.items()]
         steps = run["steps"]
         lines.append('      "steps": [')
-        lines += [f"        {_compact(step)}{',' if i < len(steps) - 1 else ''}"
-                  for i, step in enumerate(steps)]
+        lines += [
+            f"        {_compact(step)}{',' if i < len(steps) - 1 else ''}"
+            for i, step in enumerate(steps)
+        ]
         lines.append("      ]")
         lines.append("    }" + ("," if index < len(runs) - 1 else ""))
     lines.append("  ]")
@@ -119,7 +122,7 @@ def _first_line(text: str) -> str:
     """A ``message`` attribute: the first non-blank line, cut to a length viewers show."""
     line = next((s.strip() for s in text.splitlines() if s.strip()), "")
     if len(line) > _MESSAGE_LIMIT:
-        line = line[:_MESSAGE_LIMIT - 3] + "..."
+        line = line[: _MESSAGE_LIMIT - 3] + "..."
     return _xml_text(line)
 
 
@@ -143,24 +146,41 @@ def _properties(parent: ET.Element, pairs: Sequence[tuple[str, object]]) -> None
 
 
 def _case(classname: str, name: str, duration: float) -> ET.Element:
-    return ET.Element("testcase", {"name": _xml_text(name), "classname": _xml_text(classname),
-                                   "time": f"{duration:.3f}"})
+    return ET.Element(
+        "testcase",
+        {"name": _xml_text(name), "classname": _xml_text(classname), "time": f"{duration:.3f}"},
+    )
 
 
 def _step_case(result: RunResult, record: StepRecord) -> ET.Element:
     case = _case(result.playbook, f"{record.path}: {record.name}", record.duration)
-    _properties(case, [("action", record.action), ("id", record.id),
-                       ("workflow_id", record.workflow_id), ("run_id", record.run_id),
-                       ("ui_link", record.ui_link)])
-    if record.status == "failed":
+    _properties(
+        case,
+        [
+            ("action", record.action),
+            ("id", record.id),
+            ("workflow_id", record.workflow_id),
+            ("run_id", record.run_id),
+            ("ui_link", record.ui_link),
+        ],
+    )
+    if record.status in ("failed", "error"):
         error = record.error or {}
         message = str(error.get("message") or "failed")
-        failure = ET.SubElement(case, "failure", {"message": _first_line(message) or "failed",
-                                                  "type": _xml_text(error.get("type") or "Failure")})
+        # JUnit's <error> is an unexpected error (a bug of ours), <failure> a failed check
+        failure = ET.SubElement(
+            case,
+            "failure" if record.status == "failed" else "error",
+            {
+                "message": _first_line(message) or "failed",
+                "type": _xml_text(error.get("type") or "Failure"),
+            },
+        )
         text = message
         if error.get("details") is not None:
-            text += "\n\ndetails: " + json.dumps(error["details"], indent=2, ensure_ascii=False,
-                                                 default=str)
+            text += "\n\ndetails: " + json.dumps(
+                error["details"], indent=2, ensure_ascii=False, default=str
+            )
         if record.workflow_id:
             text += f"\n\nworkflow: {record.workflow_id}"
         if record.ui_link:
@@ -177,10 +197,14 @@ def _run_case(result: RunResult) -> ET.Element | None:
     never started (``--fail-fast``, an interrupt) is ``skipped``."""
     if result.error and result.status != "passed":
         case = _case(result.playbook, "run", result.duration)
-        error = ET.SubElement(case, "error", {
-            "message": _first_line(result.error) or result.status,
-            "type": _RUN_ERROR_TYPES.get(result.status, "PlaybookError"),
-        })
+        error = ET.SubElement(
+            case,
+            "error",
+            {
+                "message": _first_line(result.error) or result.status,
+                "type": _RUN_ERROR_TYPES.get(result.status, "PlaybookError"),
+            },
+        )
         error.text = _xml_text(result.error)
         return case
     if result.status == "skipped":
@@ -199,22 +223,32 @@ def _suite(result: RunResult) -> ET.Element:
     def count(tag: str) -> str:
         return str(sum(1 for case in cases if case.find(tag) is not None))
 
-    suite = ET.Element("testsuite", {
-        "name": _xml_text(result.playbook),
-        "tests": str(len(cases)),
-        "failures": count("failure"),
-        "errors": count("error"),
-        "skipped": count("skipped"),
-        "time": f"{result.duration:.3f}",
-    })
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": _xml_text(result.playbook),
+            "tests": str(len(cases)),
+            "failures": count("failure"),
+            "errors": count("error"),
+            "skipped": count("skipped"),
+            "time": f"{result.duration:.3f}",
+        },
+    )
     timestamp = _timestamp(result.started_at)
     if timestamp is not None:
         suite.set("timestamp", timestamp)
     suite.set("hostname", platform.node() or "localhost")
     suite.set("file", _xml_text(result.path))
-    _properties(suite, [("run_id", result.run_id), ("status", result.status),
-                        ("exit_code", result.exit_code), ("address", result.address),
-                        ("namespace", result.namespace)])
+    _properties(
+        suite,
+        [
+            ("run_id", result.run_id),
+            ("status", result.status),
+            ("exit_code", result.exit_code),
+            ("address", result.address),
+            ("namespace", result.namespace),
+        ],
+    )
     suite.extend(cases)
     if result.error and result.status != "passed":
         ET.SubElement(suite, "system-err").text = _xml_text(result.error)
@@ -233,7 +267,9 @@ def junit_xml(results: Sequence[RunResult]) -> str:
         suites.set(key, str(value))
     suites.set("time", f"{sum(r.duration for r in results):.3f}")
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )
 
 
 def write_junit_xml(path: str | Path, results: Sequence[RunResult]) -> None:

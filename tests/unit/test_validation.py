@@ -114,11 +114,11 @@ def test_the_spec_example_is_valid(tmp_path: Path) -> None:
     playbook = load(write(tmp_path, "order.yaml", SPEC_EXAMPLE))
     assert playbook.name == "Order smoke test"
     assert playbook.description == "Places an order, pays it, checks it ships."
-    assert playbook.tags == ["smoke"]
+    assert playbook.tags == ("smoke",)
     assert playbook.connection == {"namespace": "default"}
     assert list(playbook.inputs) == ["customer", "api_token"]
     assert playbook.vars == {"order_id": "order-{{ uuid() }}"}
-    assert [next(k for k in s if k in ACTIONS) for s in playbook.steps] == [
+    assert [s.kind for s in playbook.steps] == [
         "create",
         "start",
         "signal",
@@ -128,8 +128,8 @@ def test_the_spec_example_is_valid(tmp_path: Path) -> None:
         "await_result",
         "assert",
     ]
-    assert playbook.finally_steps == [
-        {"terminate": {"workflow": "order", "reason": "smoke test cleanup", "if_running": True}}
+    assert [(s.kind, s.fields) for s in playbook.finally_steps] == [
+        ("terminate", {"workflow": "order", "reason": "smoke test cleanup", "if_running": True})
     ]
     assert playbook.line_of(("steps", 3)) == 29
     assert playbook.line_of(("steps", 3, "retry", "until")) == 31

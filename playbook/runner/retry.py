@@ -1,0 +1,82 @@
+"""``retry``: attempts of one step until ``until`` holds (or ``expect`` is met, or the
+action succeeds), within ``timeout`` and ``attempts``; waits go through the run's sleep
+and deadlines through its clock, so time-skipping and fakes apply to them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from playbook import templating
+from playbook.errors import PlaybookError, TemplateError
+from playbook.expect import Outcome, judge
+from playbook.runner.values import count, number, seconds
+
+if TYPE_CHECKING:
+    from playbook.model import Step
+    from playbook.runner.env import StepEnv
+
+RETRY_DEFAULTS = {"timeout": 30.0, "interval": 0.5, "backoff": 1.0}
+
+
+async def attempts(step: Step, env: StepEnv, attempt: Callable[[], Awaitable[Outcome]]) -> Outcome:
+    """Run ``attempt`` once, or as ``retry`` says; the last outcome."""
+    record = env.record
+    if not step.retry:
+        record.attempts = 1
+        return await attempt()
+    retry: Any = step.retry
+    if not isinstance(retry, Mapping):
+        retry = env.render(retry, "retry")
+        if not isinstance(retry, Mapping):
+            raise PlaybookError(
+                f"{env.where('retry')}: the template must give a mapping "
+                "(until, timeout, interval, backoff, attempts)"
+            )
+    timeout = seconds(env, retry.get("timeout", RETRY_DEFAULTS["timeout"]), "retry.timeout")
+    wait = seconds(env, retry.get("interval", RETRY_DEFAULTS["interval"]), "retry.interval")
+    backoff = number(env, retry.get("backoff", RETRY_DEFAULTS["backoff"]), "retry.backoff")
+    limit = count(env, retry["attempts"], "retry.attempts") if "attempts" in retry else None
+    until = retry.get("until")
+    clock = env.runner.shared.clock
+    deadline = clock.monotonic() + timeout
+    tries = 0
+    while True:
+        tries += 1
+        record.attempts = tries
+        outcome = await attempt()
+        done, last_problem = _done(step, outcome, until, env)
+        if done:
+            return outcome
+        if (limit is not None and tries >= limit) or clock.monotonic() + wait > deadline:
+            if until is not None and outcome.ok:
+                shown = repr(outcome.result)
+                shown = shown if len(shown) <= 300 else shown[:297] + "..."
+                return Outcome(
+                    outcome.action,
+                    result=outcome.result,
+                    error=PlaybookError(
+                        f"retry gave up after {tries} attempt{'s' if tries != 1 else ''}: "
+                        f"until '{until}' never held{last_problem}; last result: {shown}"
+                    ),
+                )
+            return outcome
+        await env.runner.shared.sleep(wait)
+        wait *= backoff
+
+
+def _done(step: Step, outcome: Outcome, until: str | None, env: StepEnv) -> tuple[bool, str]:
+    """Whether to stop retrying, and why ``until`` could not be evaluated (if so)."""
+    if until is not None:
+        if not outcome.ok:
+            return False, ""
+        env.extra = {"result": outcome.result}
+        try:
+            return templating.truthy(env.evaluate(until)), ""
+        except TemplateError as e:
+            return False, f" ({e})"
+        finally:
+            env.extra = {}
+    if step.expect is not None:
+        return not judge(step.expect, outcome), ""
+    return outcome.ok, ""

@@ -1,0 +1,118 @@
+"""What one run shares: how to run (:class:`RunOptions`), the services the runner is given
+(reporter, masker, client factory, actions, sleep, clock) and the run's mutable state."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from playbook.actions import REGISTRY, Action
+from playbook.records import RunResult
+from playbook.secrets import Masker
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from playbook.model import Playbook
+    from playbook.report import Reporter
+
+
+def wall_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Time as the runner reads it: ``monotonic`` for durations and deadlines, ``now`` for
+    timestamps. A durable run gives the workflow's deterministic time instead."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    now: Callable[[], datetime] = wall_clock
+
+    def iso(self) -> str:
+        return self.now().isoformat()
+
+
+SYSTEM_CLOCK = Clock()
+
+
+@dataclass
+class RunOptions:
+    """How to run, from the command line."""
+
+    tags: frozenset[str] = frozenset()
+    skip_tags: frozenset[str] = frozenset()
+    fail_fast: bool = False
+    yes: bool = False
+    interactive: bool = False
+    ui_url: str | None = None
+    namespace: str = "default"
+
+
+@dataclass
+class Shared:
+    """What every (included) playbook of one run shares: the services the runner is given
+    and the run's state. ``actions`` is the registry of leaf actions (fakes in unit tests),
+    ``sleep`` and ``clock`` the run's time (time-skipping, fakes, a workflow's timers)."""
+
+    result: RunResult
+    options: RunOptions
+    reporter: Reporter
+    masker: Masker
+    client_factory: Callable[[], Awaitable[Client]]
+    client: Client | None = None
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+    actions: Mapping[str, Action] = field(default_factory=lambda: REGISTRY)
+    clock: Clock = SYSTEM_CLOCK
+    exit_code: int = 0
+    interrupted: bool = False
+    include_depth: int = 0
+
+    def worst(self, code: int) -> None:
+        """Raise the run's exit code to ``code`` if that is worse (130 > 3 > 2 > 1 > 0)."""
+        order = {0: 0, 1: 1, 2: 2, 3: 3, 130: 4}
+        if order.get(code, 3) > order.get(self.exit_code, 0):
+            self.exit_code = code
+
+
+def ui_link(base: str | None, namespace: str, workflow_id: str, run_id: str | None) -> str | None:
+    """The execution's page in the Temporal Web UI (which addresses a run)."""
+    if not base or not run_id:
+        return None
+    return f"{base.rstrip('/')}/namespaces/{namespace}/workflows/{workflow_id}/{run_id}/history"
+
+
+def now_iso() -> str:
+    return wall_clock().isoformat()
+
+
+def new_result(
+    playbook: Playbook,
+    *,
+    address: str | None = None,
+    namespace: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> RunResult:
+    return RunResult(
+        playbook=playbook.name,
+        path=playbook.path,
+        run_id=uuid.uuid4().hex[:12],
+        started_at=clock.iso(),
+        address=address,
+        namespace=namespace,
+    )
+
+
+def uses_temporal(playbook: Playbook) -> bool:
+    """Whether running this playbook talks to Temporal at all."""
+    return playbook.uses_temporal
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
