@@ -9,7 +9,7 @@ The tree::
     ├── InvalidOptions (2)            bad workflow or connection options given to the core
     ├── TemplateError (1)             a template failed to render at run time
     │   └── TemplateSecurityError     a template reached for Python internals or for too much
-    ├── ConnectionFailed (3)          the server could not be reached or the namespace is missing
+    ├── ConnectionFailed (3)          a bad address, a server out of reach or a missing namespace
     ├── Interrupted (130)             Ctrl-C or SIGTERM
     └── TemporalError (1)             an operation of the client core failed; carries the facts
         ├── WorkflowFailed            the workflow ended badly: status, error type, message, details
@@ -21,7 +21,8 @@ The tree::
         ├── OperationTimeout          the operation did not finish within its timeout
         └── ServerError (3)           the server failed us (unavailable, internal error)
 
-temporalio's exceptions are turned into these in exactly one place, ``core._translate``.
+temporalio's exceptions are turned into these in exactly one place,
+:mod:`playbook.core.errors`.
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ class TemplateSecurityError(TemplateError):
 
 
 class ConnectionFailed(PlaybookError):
-    """Could not reach the server, or the namespace does not exist."""
+    """The address is not valid, the server could not be reached, or the namespace does not
+    exist."""
 
     exit_code = 3
 

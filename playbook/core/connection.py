@@ -18,8 +18,9 @@ import temporalio.service
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfigProfile
 
+from playbook.core.errors import connection_failed
 from playbook.durations import parse_duration
-from playbook.errors import ConnectionFailed, InvalidOptions
+from playbook.errors import InvalidOptions
 from playbook.options import did_you_mean
 
 DEFAULT_ADDRESS = "localhost:7233"
@@ -71,8 +72,9 @@ def resolve_settings(options: Mapping[str, Any] | None = None) -> ConnectSetting
             config_source=Path(str(config_file)) if config_file else None,
         )
     except Exception as e:  # the Rust loader raises plain RuntimeError/ValueError
-        raise InvalidOptions([f"cannot read the Temporal environment configuration: {e}"],
-                             what="connection options") from None
+        raise InvalidOptions(
+            [f"cannot read the Temporal environment configuration: {e}"], what="connection options"
+        ) from None
     base = profile.to_client_connect_config()
 
     address = options.get("address") or base.get("target_host") or DEFAULT_ADDRESS
@@ -98,10 +100,14 @@ def _tls_config(tls: Any) -> bool | temporalio.service.TLSConfig:
     if isinstance(tls, bool):
         return tls
     if not isinstance(tls, Mapping):
-        raise InvalidOptions([f"tls must be true, false or a mapping of {', '.join(TLS_KEYS)}"],
-                             what="connection options")
+        raise InvalidOptions(
+            [f"tls must be true, false or a mapping of {', '.join(TLS_KEYS)}"],
+            what="connection options",
+        )
     problems = [
-        f"unknown tls option '{key}'{did_you_mean(key, TLS_KEYS)}" for key in tls if key not in TLS_KEYS
+        f"unknown tls option '{key}'{did_you_mean(key, TLS_KEYS)}"
+        for key in tls
+        if key not in TLS_KEYS
     ]
     files: dict[str, bytes | None] = {}
     for key in ("server_ca_cert", "client_cert", "client_key"):
@@ -112,7 +118,9 @@ def _tls_config(tls: Any) -> bool | temporalio.service.TLSConfig:
         try:
             files[key] = Path(os.path.expanduser(str(path))).read_bytes()
         except OSError as e:
-            problems.append(f"tls.{key}: cannot read '{path}' ({e.strerror}); give the path of a PEM file")
+            problems.append(
+                f"tls.{key}: cannot read '{path}' ({e.strerror}); give the path of a PEM file"
+            )
     if (files.get("client_cert") is None) != (files.get("client_key") is None):
         problems.append("tls.client_cert and tls.client_key go together; give both or neither")
     if problems:
@@ -123,6 +131,10 @@ def _tls_config(tls: Any) -> bool | temporalio.service.TLSConfig:
         client_private_key=files["client_key"],
         domain=tls.get("server_name"),
     )
+
+
+def _settings(options: Mapping[str, Any] | ConnectSettings | None) -> ConnectSettings:
+    return options if isinstance(options, ConnectSettings) else resolve_settings(options)
 
 
 async def _connect(settings: ConnectSettings, *, lazy: bool) -> Client:
@@ -138,19 +150,21 @@ async def _connect(settings: ConnectSettings, *, lazy: bool) -> Client:
     return await Client.connect(settings.address, **kwargs)
 
 
-async def create_client(options: Mapping[str, Any] | None = None, timeout: float = 5.0) -> Client:
+async def create_client(
+    options: Mapping[str, Any] | ConnectSettings | None = None, timeout: float = 5.0
+) -> Client:
     """Connect and verify, within ``timeout`` seconds in all, that the server answers and
     the namespace exists. Raises :class:`ConnectionFailed` naming the address and namespace.
 
-    ``options`` may carry ``connect_timeout`` (overrides ``timeout``) and ``lazy: true``
-    (then nothing is verified, as with :func:`create_client_async`).
+    ``options`` are settings resolved already, or options to resolve, which may carry
+    ``connect_timeout`` (overrides ``timeout``) and ``lazy: true`` (then nothing is
+    verified, as with :func:`create_client_async`).
     """
-    if options and options.get("lazy"):
+    if isinstance(options, Mapping) and options.get("lazy"):
         return await create_client_async(options)
-    if options and options.get("connect_timeout") is not None:
+    if isinstance(options, Mapping) and options.get("connect_timeout") is not None:
         timeout = parse_duration(options["connect_timeout"]).total_seconds()
-    settings = resolve_settings(options)
-    where = f"Temporal at {settings.address} (namespace '{settings.namespace}')"
+    settings = _settings(options)
 
     async def connect_and_verify() -> Client:
         client = await _connect(settings, lazy=False)
@@ -161,56 +175,14 @@ async def create_client(options: Mapping[str, Any] | None = None, timeout: float
 
     try:
         return await asyncio.wait_for(connect_and_verify(), timeout)
-    except asyncio.TimeoutError:
-        raise ConnectionFailed(
-            f"could not connect to {where}: no answer within {timeout:g}s; check the address "
-            "and that the server is up (or use --dev-server)",
-            address=settings.address,
-            namespace=settings.namespace,
-        ) from None
-    except temporalio.service.RPCError as e:
-        if e.status == temporalio.service.RPCStatusCode.NOT_FOUND:
-            message = (
-                f"namespace '{settings.namespace}' does not exist on Temporal at {settings.address}; "
-                f"create it (temporal operator namespace create --namespace {settings.namespace}) "
-                "or choose another with --namespace"
-            )
-        elif e.status in (temporalio.service.RPCStatusCode.UNAUTHENTICATED,
-                          temporalio.service.RPCStatusCode.PERMISSION_DENIED):
-            message = f"{where} refused our credentials ({e.message}); check the API key or TLS settings"
-        else:
-            message = f"could not connect to {where}: {e.message}"
-        raise ConnectionFailed(message, address=settings.address, namespace=settings.namespace) from e
-    except RuntimeError as e:
-        reason = _short_reason(str(e))
-        raise ConnectionFailed(
-            f"could not connect to {where}: {reason}; check the address and that the server is up "
-            "(or use --dev-server)",
-            address=settings.address,
-            namespace=settings.namespace,
-        ) from e
+    except (asyncio.TimeoutError, temporalio.service.RPCError, RuntimeError, ValueError) as e:
+        raise connection_failed(e, settings, timeout=timeout) from e
 
 
-async def create_client_async(options: Mapping[str, Any] | None = None) -> Client:
+async def create_client_async(options: Mapping[str, Any] | ConnectSettings | None = None) -> Client:
     """A client that connects on first use: nothing is checked now."""
-    settings = resolve_settings(options)
+    settings = _settings(options)
     try:
         return await _connect(settings, lazy=True)
-    except RuntimeError as e:
-        raise ConnectionFailed(
-            f"could not set up a client for Temporal at {settings.address}: {_short_reason(str(e))}",
-            address=settings.address,
-            namespace=settings.namespace,
-        ) from e
-
-
-def _short_reason(text: str) -> str:
-    """The bridge's connection errors are long chains; keep the innermost useful part."""
-    text = text.replace("Failed client connect: ", "").strip()
-    if "InvalidContentType" in text:  # rustls met a plain-text answer to its TLS hello
-        return ("the server does not speak TLS (TLS is on: --tls, a tls setting or an API key "
-                "turns it on); use --no-tls for a server without TLS")
-    for marker in ("Connection refused", "dns error", "No route to host", "certificate"):
-        if marker.lower() in text.lower():
-            return marker.lower() if marker != "Connection refused" else "connection refused"
-    return text.splitlines()[0][:200] if text else "unknown error"
+    except (RuntimeError, ValueError) as e:
+        raise connection_failed(e, settings, lazy=True) from e
