@@ -10,7 +10,9 @@ One function per seed function, usable without any YAML::
     print(await get_result(order, timeout=60))
 
 Every failure is one of the errors in :mod:`playbook.errors`, with temporalio's exception
-chained.
+chained. The modules: ``connection`` (settings and clients), ``stub`` (what an operation acts
+on), ``operations`` (the seed's calls), ``guard`` (the path of a failed call) and ``errors``
+(the one place temporalio's exceptions become ours).
 """
 
 from playbook.core.connection import (
@@ -19,11 +21,8 @@ from playbook.core.connection import (
     create_client_async,
     resolve_settings,
 )
-from playbook.core.workflow import (
-    UpdateHandle,
-    WorkflowStub,
+from playbook.core.operations import (
     cancel,
-    create_workflow,
     describe,
     get_result,
     get_update_handle,
@@ -36,6 +35,7 @@ from playbook.core.workflow import (
     update,
     update_with_start,
 )
+from playbook.core.stub import UpdateHandle, WorkflowStub, create_workflow
 from playbook.durations import parse_duration
 from playbook.options import infer_search_attribute
 

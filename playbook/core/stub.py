@@ -1,0 +1,193 @@
+"""Workflow stubs: what an operation acts on, and how a new one is made and started.
+
+A stub is either *new* (a workflow type and checked options, not yet started) or
+*existing* (a workflow id, and maybe a run id). Only a new stub can be started; its
+options become temporalio's start arguments here (:func:`start_kwargs`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import temporalio.client
+import temporalio.common
+from temporalio.client import Client
+
+from playbook.core.guard import bounded, call
+from playbook.errors import InvalidOptions, TemporalError
+from playbook.options import WorkflowOptions, check_workflow_options
+
+
+@dataclass
+class WorkflowStub:
+    """A workflow to act on: new (``workflow_type`` + ``options``) or existing (an id)."""
+
+    client: Client
+    workflow_id: str
+    run_id: str | None = None
+    workflow_type: str | None = None
+    options: WorkflowOptions | None = None
+    started: bool = field(default=False)
+
+    @property
+    def is_new(self) -> bool:
+        return self.options is not None
+
+    @property
+    def task_queue(self) -> str | None:
+        return self.options.task_queue if self.options else None
+
+    def handle(self) -> temporalio.client.WorkflowHandle[Any, Any]:
+        """A started stub follows its run chain (continue-as-new included), as temporalio's
+        own handle from a start does; a stub of an existing execution targets the run it
+        names, or the latest run."""
+        if self.started:
+            return self.client.get_workflow_handle(
+                self.workflow_id, first_execution_run_id=self.run_id
+            )
+        return self.client.get_workflow_handle(self.workflow_id, run_id=self.run_id)
+
+
+@dataclass
+class UpdateHandle:
+    """An update that was sent: its id, its workflow, and its awaitable result."""
+
+    id: str
+    workflow_id: str
+    run_id: str | None
+    name: str | None
+    _handle: temporalio.client.WorkflowUpdateHandle[Any] = field(repr=False)
+    _stub: WorkflowStub = field(repr=False)
+
+    @classmethod
+    def sent(
+        cls,
+        stub: WorkflowStub,
+        handle: temporalio.client.WorkflowUpdateHandle[Any],
+        name: str | None,
+        run_id: str | None,
+    ) -> UpdateHandle:
+        """The handle of an update sent to ``stub``'s workflow (its run ``run_id``)."""
+        return cls(handle.id, stub.workflow_id, run_id, name, _handle=handle, _stub=stub)
+
+    async def result(self, timeout: float | None = None) -> Any:
+        return await call(
+            lambda: bounded(self._handle.result(), timeout),
+            self._stub,
+            "await_update",
+            self.name or self.id,
+            timeout=timeout,
+            update_id=self.id,
+        )
+
+
+def _readable_id(workflow_type: str) -> str:
+    slug = re.sub(r"(?<!^)(?=[A-Z])", "-", workflow_type).lower()
+    slug = re.sub(r"[^a-z0-9-]+", "-", slug).strip("-") or "workflow"
+    return f"{slug}-{uuid.uuid4().hex[:12]}"
+
+
+def create_workflow(
+    client: Client,
+    workflow: str,
+    options: Mapping[str, Any] | str | None = None,
+    *,
+    run_id: str | None = None,
+) -> WorkflowStub:
+    """Two forms, as the seed's ``create-workflow``:
+
+    - ``create_workflow(client, workflow_id, run_id=None)``: a stub of an existing execution;
+    - ``create_workflow(client, workflow_type, options)``: a new, unstarted stub, whose
+      options (playbook spelling) are all checked now; every problem is reported at once.
+    """
+    if options is None or isinstance(options, str):
+        run_id = options if isinstance(options, str) else run_id
+        return WorkflowStub(client=client, workflow_id=workflow, run_id=run_id)
+    checked, problems = check_workflow_options(options)
+    if problems or checked is None:
+        raise InvalidOptions(
+            [f"{path}: {message}" for path, message in problems],
+            what=f"options for workflow type '{workflow}'",
+        )
+    workflow_id = checked.workflow_id or _readable_id(workflow)
+    return WorkflowStub(
+        client=client, workflow_id=workflow_id, workflow_type=workflow, options=checked
+    )
+
+
+def require_new(stub: WorkflowStub, operation: str) -> WorkflowOptions:
+    """The options of a new stub; an existing execution cannot be started."""
+    if stub.options is None:
+        raise TemporalError(
+            f"{operation} needs a new workflow stub, but workflow '{stub.workflow_id}' was made "
+            "from an id alone (an existing execution); create it with a workflow type and a "
+            "task_queue to start it",
+            operation=operation,
+            workflow_id=stub.workflow_id,
+            error_type="NotStartable",
+        )
+    return stub.options
+
+
+def start_kwargs(stub: WorkflowStub, *, for_operation: bool = False) -> dict[str, Any]:
+    """temporalio's start arguments for a new stub (``for_operation``: of an update-with-start,
+    which takes no start delay)."""
+    o = require_new(stub, "start")
+    kwargs: dict[str, Any] = {
+        "id": stub.workflow_id,
+        "task_queue": o.task_queue,
+        "execution_timeout": o.execution_timeout,
+        "run_timeout": o.run_timeout,
+        "task_timeout": o.task_timeout,
+        "memo": o.memo or None,
+        "cron_schedule": o.cron_schedule or "",
+    }
+    if o.id_reuse_policy:
+        kwargs["id_reuse_policy"] = temporalio.common.WorkflowIDReusePolicy[
+            o.id_reuse_policy.upper()
+        ]
+    if o.id_conflict_policy:
+        kwargs["id_conflict_policy"] = temporalio.common.WorkflowIDConflictPolicy[
+            o.id_conflict_policy.upper()
+        ]
+    if o.start_delay is not None and not for_operation:
+        kwargs["start_delay"] = o.start_delay
+    if o.retry:
+        kwargs["retry_policy"] = temporalio.common.RetryPolicy(
+            initial_interval=o.retry.initial_interval or timedelta(seconds=1),
+            backoff_coefficient=o.retry.backoff_coefficient or 2.0,
+            maximum_interval=o.retry.maximum_interval,
+            maximum_attempts=o.retry.maximum_attempts or 0,
+            non_retryable_error_types=list(o.retry.non_retryable_error_types) or None,
+        )
+    if o.search_attributes:
+        kwargs["search_attributes"] = temporalio.common.TypedSearchAttributes(
+            [_search_pair(a.name, a.type, a.value) for a in o.search_attributes]
+        )
+    if o.priority:
+        kwargs["priority"] = temporalio.common.Priority(
+            priority_key=o.priority.priority_key,
+            fairness_key=o.priority.fairness_key,
+            fairness_weight=o.priority.fairness_weight,
+        )
+    return kwargs
+
+
+_KEY_FACTORY: dict[str, Callable[[str], Any]] = {
+    "keyword": temporalio.common.SearchAttributeKey.for_keyword,
+    "text": temporalio.common.SearchAttributeKey.for_text,
+    "int": temporalio.common.SearchAttributeKey.for_int,
+    "double": temporalio.common.SearchAttributeKey.for_float,
+    "bool": temporalio.common.SearchAttributeKey.for_bool,
+    "datetime": temporalio.common.SearchAttributeKey.for_datetime,
+    "keyword_list": temporalio.common.SearchAttributeKey.for_keyword_list,
+}
+
+
+def _search_pair(name: str, kind: str, value: Any) -> temporalio.common.SearchAttributePair[Any]:
+    return temporalio.common.SearchAttributePair(_KEY_FACTORY[kind](name), value)
