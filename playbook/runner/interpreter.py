@@ -153,6 +153,9 @@ class Runner:
             except BugFound:
                 self.skip_rest(steps, index, path, depth, "an internal error stopped the run")
                 raise
+            except ConnectionFailed:
+                self.skip_rest(steps, index, path, depth, "the server could not be reached")
+                raise
             if record.status == "failed" and (
                 not record.continue_on_error or self.shared.options.fail_fast
             ):
@@ -217,7 +220,9 @@ class Runner:
         except BugFound as e:
             record.duration = shared.clock.monotonic() - began
             raise self._bug(record, e) from e
-        except ConnectionFailed:
+        except ConnectionFailed as e:  # a lazy client met a server it cannot reach
+            record.duration = shared.clock.monotonic() - began
+            self._finish(record, scope, step, Outcome(step.kind, error=e))
             raise
         except Exception as e:
             record.duration = shared.clock.monotonic() - began

@@ -25,14 +25,7 @@ async def attempts(step: Step, env: StepEnv, attempt: Callable[[], Awaitable[Out
     if not step.retry:
         record.attempts = 1
         return await attempt()
-    retry: Any = step.retry
-    if not isinstance(retry, Mapping):
-        retry = env.render(retry, "retry")
-        if not isinstance(retry, Mapping):
-            raise PlaybookError(
-                f"{env.where('retry')}: the template must give a mapping "
-                "(until, timeout, interval, backoff, attempts)"
-            )
+    retry: Mapping[str, Any] = step.retry  # the schema allows only a mapping here
     timeout = seconds(env, retry.get("timeout", RETRY_DEFAULTS["timeout"]), "retry.timeout")
     wait = seconds(env, retry.get("interval", RETRY_DEFAULTS["interval"]), "retry.interval")
     backoff = number(env, retry.get("backoff", RETRY_DEFAULTS["backoff"]), "retry.backoff")

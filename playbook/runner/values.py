@@ -33,18 +33,15 @@ def seconds(env: StepEnv, value: Any, field: str) -> float:
         raise PlaybookError(f"{env.where(field)}: {e}") from None
 
 
-def number(env: StepEnv, value: Any, field: str, *, minimum: float | None = None) -> float:
-    """A number field (``retry.backoff``)."""
+def number(env: StepEnv, value: Any, field: str) -> float:
+    """A finite number field (``retry.backoff``)."""
     rendered = env.render(value, field)
-    if isinstance(rendered, bool):
-        rendered = None
     try:
-        result = float(rendered)
+        result = float(rendered) if not isinstance(rendered, bool) else math.nan
     except (ValueError, TypeError, OverflowError):
-        raise PlaybookError(f"{env.where(field)}: {_shown(rendered)} is not a number") from None
-    if not math.isfinite(result) or (minimum is not None and result < minimum):
-        least = f" of at least {minimum:g}" if minimum is not None else ""
-        raise PlaybookError(f"{env.where(field)}: {_shown(rendered)} is not a finite number{least}")
+        result = math.nan
+    if not math.isfinite(result):
+        raise PlaybookError(f"{env.where(field)}: {_shown(rendered)} is not a number")
     return result
 
 
