@@ -179,11 +179,12 @@ def _run_cli(args: list[str] | None) -> int:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BrokenPipeError:
         return 0
-    except Exception as e:  # a bug: say so briefly, without a traceback unless asked
+    except Exception as e:  # a bug: one line that names the log with the traceback
         if os.environ.get("PLAYBOOK_DEBUG"):
             raise
-        _echo_error(f"internal error: {type(e).__name__}: {e} (set PLAYBOOK_DEBUG=1 for a traceback "
-                    "and please report it)")
+        from playbook import bugs
+
+        click.echo(f"error: {bugs.describe(e)}", err=True)
         return 3
 
 
