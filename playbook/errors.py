@@ -135,6 +135,12 @@ class TemporalError(PlaybookError):
     """
 
     kind: ClassVar[str] = "TemporalError"
+    """The ``type`` of the error in records: the class's name unless it says otherwise."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" not in cls.__dict__:
+            cls.kind = cls.__name__
 
     def __init__(
         self,
@@ -161,37 +167,38 @@ class TemporalError(PlaybookError):
 class WorkflowFailed(TemporalError):
     """The workflow closed as failed, canceled, terminated or timed out."""
 
-    kind = "WorkflowFailed"
-
     def __init__(self, message: str, *, status: str, **kwargs: Any) -> None:
         self.status = status
         super().__init__(message, **kwargs)
 
 
 class WorkflowAlreadyStarted(TemporalError):
-    kind = "WorkflowAlreadyStarted"
+    """An id conflict on start: the workflow id is taken by a running execution."""
 
 
 class WorkflowNotFound(TemporalError):
-    kind = "WorkflowNotFound"
+    """No such execution, or (for signal, update and terminate) it has closed."""
 
 
 class QueryFailed(TemporalError):
-    kind = "QueryFailed"
+    """The query was rejected, or its handler raised in the workflow."""
 
 
 class UpdateFailed(TemporalError):
-    kind = "UpdateFailed"
+    """The update's handler raised, or the update could not complete."""
 
 
 class UpdateRejected(UpdateFailed):
-    kind = "UpdateRejected"
+    """The update's validator rejected it: the workflow never ran the handler."""
 
 
 class OperationTimeout(TemporalError):
+    """The operation did not finish within its timeout."""
+
     kind = "Timeout"
 
 
 class ServerError(TemporalError):
-    kind = "ServerError"
+    """The server failed us (unavailable, internal error, refused credentials): exit 3."""
+
     exit_code = 3

@@ -18,6 +18,29 @@ STEP_STATUSES = ("passed", "failed", "skipped", "canceled", "error")
 RUN_STATUSES = ("passed", "failed", "error", "interrupted", "skipped")
 
 
+_VIEW = ("result", "status", "error", "started_at", "duration", "workflow_id", "run_id", "ui_link")
+
+_REPORTED = (
+    "path",
+    "id",
+    "name",
+    "action",
+    "line",
+    "status",
+    "reason",
+    "started_at",
+    "duration",
+    "attempts",
+    "workflow_id",
+    "run_id",
+    "ui_link",
+    "request",
+    "result",
+    "error",
+)
+"""A step's fields in the JSON report, in its order."""
+
+
 @dataclass(slots=True)
 class StepRecord:
     """One step's outcome. ``path`` locates it: ``steps[3]``, ``finally[0]``,
@@ -45,37 +68,13 @@ class StepRecord:
 
     def view(self) -> dict[str, Any]:
         """What a template sees as ``steps.<id>``."""
-        return {
-            "result": self.result,
-            "status": self.status,
-            "error": self.error,
-            "started_at": self.started_at,
-            "duration": self.duration,
-            "workflow_id": self.workflow_id,
-            "run_id": self.run_id,
-            "ui_link": self.ui_link,
-        }
+        return {key: getattr(self, key) for key in _VIEW}
 
     def to_dict(self) -> dict[str, Any]:
         """The record as the JSON report has it."""
-        return {
-            "path": self.path,
-            "id": self.id,
-            "name": self.name,
-            "action": self.action,
-            "line": self.line,
-            "status": self.status,
-            "reason": self.reason,
-            "started_at": self.started_at,
-            "duration": round(self.duration, 6),
-            "attempts": self.attempts,
-            "workflow_id": self.workflow_id,
-            "run_id": self.run_id,
-            "ui_link": self.ui_link,
-            "request": self.request,
-            "result": self.result,
-            "error": self.error,
-        }
+        out = {key: getattr(self, key) for key in _REPORTED}
+        out["duration"] = round(self.duration, 6)
+        return out
 
 
 @dataclass

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from playbook import core
@@ -85,16 +86,10 @@ async def query(call: Call) -> Done:
 
 
 async def update(call: Call) -> Done:
-    stub = _target(call)
-    return _done(
-        stub,
-        await core.update(
-            stub,
-            call.spec["update"],
-            call.spec.get("args", []),
-            update_id=call.spec.get("update_id"),
-        ),
-    )
+    stub, spec = _target(call), call.spec
+    args = spec.get("args", [])
+    value = await core.update(stub, spec["update"], args, update_id=spec.get("update_id"))
+    return _done(stub, value)
 
 
 async def _update_result(handle: core.UpdateHandle, stage: str) -> dict[str, Any]:
@@ -108,17 +103,20 @@ async def _update_result(handle: core.UpdateHandle, stage: str) -> dict[str, Any
     return out
 
 
-async def start_update(call: Call) -> Done:
+async def _staged(call: Call, begin: Callable[..., Awaitable[Any]], *args: Any) -> Done:
+    """An update started up to ``wait_for_stage``, its result awaited when that is
+    ``completed``."""
     stub = _target(call)
-    stage = call.spec.get("wait_for_stage", "accepted")
-    handle = await core.start_update(
-        stub,
-        call.spec["update"],
-        call.spec.get("args", []),
-        wait_for_stage=stage,
-        update_id=call.spec.get("update_id"),
+    spec = call.spec
+    stage = spec.get("wait_for_stage", "accepted")
+    handle = await begin(
+        stub, spec["update"], *args, wait_for_stage=stage, update_id=spec.get("update_id")
     )
     return _done(stub, await _update_result(handle, stage))
+
+
+async def start_update(call: Call) -> Done:
+    return await _staged(call, core.start_update, call.spec.get("args", []))
 
 
 async def await_update(call: Call) -> Done:
@@ -128,29 +126,17 @@ async def await_update(call: Call) -> Done:
 
 
 async def update_with_start(call: Call) -> Done:
-    stub = _target(call)
-    stage = call.spec.get("wait_for_stage", "accepted")
-    handle = await core.update_with_start(
-        stub,
-        call.spec["update"],
-        call.spec.get("update_args", []),
-        call.spec.get("start_args", []),
-        wait_for_stage=stage,
-        update_id=call.spec.get("update_id"),
+    spec = call.spec
+    return await _staged(
+        call, core.update_with_start, spec.get("update_args", []), spec.get("start_args", [])
     )
-    return _done(stub, await _update_result(handle, stage))
 
 
 async def await_result(call: Call) -> Done:
-    stub = _target(call)
-    return _done(
-        stub,
-        await core.get_result(
-            stub,
-            timeout=_seconds(call.spec.get("timeout")),
-            follow_runs=call.spec.get("follow_runs", True),
-        ),
-    )
+    stub, spec = _target(call), call.spec
+    timeout = _seconds(spec.get("timeout"))
+    value = await core.get_result(stub, timeout=timeout, follow_runs=spec.get("follow_runs", True))
+    return _done(stub, value)
 
 
 async def _closing(call: Call, stub: core.WorkflowStub, operation: Any) -> Done:
