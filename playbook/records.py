@@ -77,6 +77,23 @@ class StepRecord:
         return out
 
 
+_RUN_REPORTED = (
+    "playbook",
+    "path",
+    "run_id",
+    "started_at",
+    "duration",
+    "status",
+    "exit_code",
+    "address",
+    "namespace",
+    "error",
+    "counts",
+    "steps",
+)
+"""A run's fields in the JSON report, in its order (``counts`` and ``steps`` computed)."""
+
+
 @dataclass
 class RunResult:
     """One playbook's run."""
@@ -100,17 +117,9 @@ class RunResult:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "playbook": self.playbook,
-            "path": self.path,
-            "run_id": self.run_id,
-            "started_at": self.started_at,
+        computed = {
             "duration": round(self.duration, 6),
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "address": self.address,
-            "namespace": self.namespace,
-            "error": self.error,
             "counts": self.counts(),
             "steps": [r.to_dict() for r in self.records],
         }
+        return {k: computed[k] if k in computed else getattr(self, k) for k in _RUN_REPORTED}

@@ -137,7 +137,9 @@ def _timestamp(started_at: str) -> str | None:
     return when.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _properties(parent: ET.Element, pairs: Sequence[tuple[str, object]]) -> None:
+def _properties(parent: ET.Element, source: object, names: Sequence[str]) -> None:
+    """``<properties>`` with those attributes of ``source`` that have a value."""
+    pairs = [(name, getattr(source, name)) for name in names]
     present = [(k, v) for k, v in pairs if v is not None and v != ""]
     if present:
         holder = ET.SubElement(parent, "properties")
@@ -154,16 +156,7 @@ def _case(classname: str, name: str, duration: float) -> ET.Element:
 
 def _step_case(result: RunResult, record: StepRecord) -> ET.Element:
     case = _case(result.playbook, f"{record.path}: {record.name}", record.duration)
-    _properties(
-        case,
-        [
-            ("action", record.action),
-            ("id", record.id),
-            ("workflow_id", record.workflow_id),
-            ("run_id", record.run_id),
-            ("ui_link", record.ui_link),
-        ],
-    )
+    _properties(case, record, ("action", "id", "workflow_id", "run_id", "ui_link"))
     if record.status in ("failed", "error"):
         error = record.error or {}
         message = str(error.get("message") or "failed")
@@ -239,16 +232,7 @@ def _suite(result: RunResult) -> ET.Element:
         suite.set("timestamp", timestamp)
     suite.set("hostname", platform.node() or "localhost")
     suite.set("file", _xml_text(result.path))
-    _properties(
-        suite,
-        [
-            ("run_id", result.run_id),
-            ("status", result.status),
-            ("exit_code", result.exit_code),
-            ("address", result.address),
-            ("namespace", result.namespace),
-        ],
-    )
+    _properties(suite, result, ("run_id", "status", "exit_code", "address", "namespace"))
     suite.extend(cases)
     if result.error and result.status != "passed":
         ET.SubElement(suite, "system-err").text = _xml_text(result.error)
