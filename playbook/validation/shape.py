@@ -20,7 +20,6 @@ COMMON_KEYS: tuple[str, ...] = tuple(key for key in STEP_PROPERTIES if key not i
 TARGETING_ACTIONS: tuple[str, ...] = tuple(
     a for a in ACTIONS if a != "create" and "workflow" in DEFS[f"action_{a}"].get("properties", {})
 )
-"""Deprecated alias of :data:`TARGETING_ACTIONS`."""
 STARTING_ACTIONS = ("start", "signal_with_start", "update_with_start")
 NESTING_ACTIONS = ("parallel", "foreach")
 CONTEXT_NAMES = ("inputs", "vars", "env", "steps", "run")
