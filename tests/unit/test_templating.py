@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from playbook import templating
 from playbook.errors import TemplateError, TemplateSecurityError
 from playbook.templating import (
     check_expression,
@@ -21,6 +20,7 @@ from playbook.templating import (
     is_template,
     referenced_names,
     render,
+    timing,
     truthy,
 )
 
@@ -415,7 +415,7 @@ def test_runaway_recursion_runs_out_of_time(context: dict[str, Any]) -> None:
 def test_the_time_budget_holds_off_the_main_thread(
     context: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(templating, "TIME_BUDGET", 0.2)
+    monkeypatch.setattr(timing, "TIME_BUDGET", 0.2)
     errors: list[BaseException] = []
 
     def work() -> None:
@@ -463,8 +463,8 @@ def test_the_alarm_stops_what_the_checks_miss(
     context: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Switch the cooperative checks off, so that only the SIGALRM backstop is left.
-    monkeypatch.setattr(templating, "_tick", lambda: None)
-    monkeypatch.setattr(templating, "TIME_BUDGET", 0.3)
+    monkeypatch.setattr(timing, "tick", lambda: None)
+    monkeypatch.setattr(timing, "TIME_BUDGET", 0.3)
     # Some seconds of work without the alarm (pytest-timeout is off here, so no hang).
     template = (
         "{% for i in range(100000) %}{% for j in range(300) %}"
