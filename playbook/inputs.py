@@ -193,6 +193,45 @@ def resolve_inputs(
     return values
 
 
+def resolve_each(
+    declared: Sequence[tuple[str, Mapping[str, Any]]],
+    given: Mapping[str, Any],
+    *,
+    from_cli: bool,
+    shared: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The inputs of each playbook of a run, given as ``(path, input specs)`` pairs.
+
+    ``given`` are the run's values (strings parsed when ``from_cli``). With one playbook
+    they are all its own; with several, each takes those it declares and an input is
+    unknown only when none declares it, every problem naming its file. ``shared`` values
+    (strings, as a pytest session's ``--playbook-input``) go, under ``given``, to the
+    playbooks that declare them and are never unknown.
+    """
+    several = len(declared) > 1
+    names = sorted({name for _, specs in declared for name in specs})
+    problems: list[str] = []
+    if several:
+        problems = [
+            f"unknown input '{name}'{did_you_mean(name, names)}; declared inputs: "
+            f"{', '.join(names) or 'none'}"
+            for name in given
+            if name not in names
+        ]
+    resolved: list[dict[str, Any]] = []
+    for path, specs in declared:
+        mine = {k: v for k, v in given.items() if k in specs or not several}
+        extra = {k: v for k, v in (shared or {}).items() if k in specs and k not in mine}
+        try:
+            typed = resolve_inputs({k: specs[k] for k in extra}, extra, from_cli=True)
+            resolved.append(resolve_inputs(specs, {**typed, **mine}, from_cli=from_cli))
+        except InvalidInputs as e:
+            problems.extend(f"{path}: {p}" if several else p for p in e.problems)
+    if problems:
+        raise InvalidInputs(list(dict.fromkeys(problems)))
+    return resolved
+
+
 def parse_cli_inputs(pairs: Sequence[str]) -> dict[str, str]:
     """``-i NAME=VALUE`` pairs as a mapping (a later pair for the same name wins)."""
     values: dict[str, str] = {}

@@ -1,0 +1,109 @@
+"""``--worker MODULE[:ATTR]``: what a worker module exports, found and checked before any
+server starts. Every mistake in the reference or the module is a usage error naming the
+option as the caller spells it (``--worker``, ``--playbook-worker``); hosting the workers
+is :func:`playbook.devserver.hosted_workers`'s.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from playbook.errors import UsageError
+
+_SHAPE = (
+    "export task_queue (a string), workflows (a list of @workflow.defn classes) and "
+    "activities (a list), or a 'worker' object or mapping with those three "
+    "(see docs/workers.md)"
+)
+
+
+@dataclass
+class WorkerSpec:
+    """What a ``--worker`` module exports: a task queue, its workflows and activities."""
+
+    task_queue: str
+    workflows: list[type]
+    activities: list[Callable[..., Any]]
+    source: str
+
+
+def load_worker_specs(reference: str, flag: str = "--worker") -> list[WorkerSpec]:
+    """``MODULE`` or ``MODULE:ATTR``. The object found (ATTR, else the module attribute
+    ``worker``, else the module itself) has ``task_queue``, ``workflows`` and ``activities``
+    (attributes or mapping keys, also spelt in capitals as module constants are); ATTR may
+    also name a list of such objects, or a function without arguments that returns one."""
+    where = f"{flag} {reference!r}" if not reference.strip() else f"{flag} {reference}"
+    module_name, _, attr = reference.strip().partition(":")
+    if not module_name or module_name.startswith("."):
+        raise UsageError(
+            f"{where}: give a module to import, as MODULE or MODULE:ATTR "
+            f"(e.g. {flag} playbook.demo)"
+        )
+    target = _attribute(_import(module_name, where), module_name, attr, where)
+    targets = target if isinstance(target, (list, tuple)) else [target]
+    return [_spec(item, reference, where) for item in targets]
+
+
+def _import(module_name: str, where: str) -> object:
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as e:
+        raise UsageError(
+            f"{where}: cannot import module '{module_name}' ({e}); check the name "
+            "and that it is on PYTHONPATH"
+        ) from None
+    except Exception as e:  # the module's own code failed as it was imported
+        raise UsageError(
+            f"{where}: importing module '{module_name}' failed: {type(e).__name__}: {e}"
+        ) from e
+
+
+def _attribute(module: object, module_name: str, attr: str, where: str) -> object:
+    if attr:
+        if not hasattr(module, attr):
+            raise UsageError(f"{where}: module '{module_name}' has no attribute '{attr}'")
+        target: object = getattr(module, attr)
+    else:
+        target = getattr(module, "worker", module)
+    if (
+        callable(target)
+        and not isinstance(target, type)
+        and not hasattr(target, "__temporal_workflow_definition")
+    ):
+        try:
+            target = target()
+        except TypeError as e:
+            raise UsageError(
+                f"{where}: calling it failed ({e}); give a function without "
+                "arguments, or an object with task_queue, workflows and "
+                "activities"
+            ) from None
+    return target
+
+
+def _spec(item: object, reference: str, where: str) -> WorkerSpec:
+    def get(name: str) -> object:
+        if isinstance(item, dict):
+            return item.get(name, item.get(name.upper()))
+        return getattr(item, name, getattr(item, name.upper(), None))
+
+    task_queue, workflows, activities = get("task_queue"), get("workflows"), get("activities")
+    if not isinstance(task_queue, str) or not task_queue:
+        raise UsageError(f"{where}: no task_queue found; {_SHAPE}")
+    return WorkerSpec(
+        task_queue,
+        cast("list[type]", _listed(workflows, "workflows", where)),
+        cast("list[Callable[..., Any]]", _listed(activities, "activities", where)),
+        reference,
+    )
+
+
+def _listed(value: object, name: str, where: str) -> list[object]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise UsageError(f"{where}: {name} is {type(value).__name__}, not a list; {_SHAPE}")
+    return list(value)

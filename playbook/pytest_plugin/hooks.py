@@ -1,0 +1,163 @@
+"""The plugin's hooks: its options (command line over ini, read once into
+:class:`Settings`), the session's start and end, the report header, and which files are
+collected as playbooks (the ini option ``playbook_files``, default ``*.playbook.yaml``)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from playbook.pytest_plugin.items import PlaybookFile
+from playbook.pytest_plugin.session import SESSION, PlaybookSession
+
+DEFAULT_PATTERNS = ["*.playbook.yaml"]
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("playbook", "temporal-playbook")
+    group.addoption(
+        "--playbook-address",
+        metavar="HOST:PORT",
+        help="Temporal address for the playbooks and workers (ini: playbook_address)",
+    )
+    group.addoption(
+        "--playbook-namespace", metavar="NAME", help="Temporal namespace (ini: playbook_namespace)"
+    )
+    group.addoption(
+        "--playbook-api-key", metavar="KEY", help="API key (or set TEMPORAL_API_KEY); never printed"
+    )
+    group.addoption(
+        "--playbook-dev-server",
+        action="store_true",
+        default=None,
+        help="start the bundled dev server once for the session and use it "
+        "(ini: playbook_dev_server)",
+    )
+    group.addoption(
+        "--playbook-worker",
+        action="append",
+        metavar="MODULE[:ATTR]",
+        help="host this module's workflows and activities in-process for the "
+        "session; repeatable (ini: playbook_workers)",
+    )
+    group.addoption(
+        "--playbook-input",
+        action="append",
+        metavar="NAME=VALUE",
+        help="input for the playbooks that declare it; repeatable (ini: playbook_inputs)",
+    )
+    group.addoption(
+        "--playbook-ui-url",
+        metavar="URL",
+        help="Temporal UI base URL for the links in reports (ini: playbook_ui_url)",
+    )
+    group.addoption(
+        "--playbook-yes", action="store_true", default=None, help="answer yes to every confirm step"
+    )
+    parser.addini(
+        "playbook_files",
+        type="args",
+        default=list(DEFAULT_PATTERNS),
+        help="glob patterns of the file names collected as playbooks (default: *.playbook.yaml)",
+    )
+    parser.addini("playbook_address", help="Temporal address (HOST:PORT)")
+    parser.addini("playbook_namespace", help="Temporal namespace")
+    parser.addini(
+        "playbook_dev_server",
+        type="bool",
+        default=False,
+        help="start the bundled dev server once for the session",
+    )
+    parser.addini(
+        "playbook_workers",
+        type="linelist",
+        default=[],
+        help="worker modules (MODULE[:ATTR]), one a line",
+    )
+    parser.addini(
+        "playbook_inputs",
+        type="linelist",
+        default=[],
+        help="playbook inputs (NAME=VALUE), one a line",
+    )
+    parser.addini("playbook_ui_url", help="Temporal UI base URL for the links in reports")
+
+
+@dataclass
+class Settings:
+    """The session's options: command line over ini."""
+
+    connection: dict[str, Any] = field(default_factory=dict)
+    dev_server: bool = False
+    workers: list[str] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)
+    ui_url: str | None = None
+    yes: bool = False
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        def option(name: str) -> Any:
+            return config.getoption(f"playbook_{name}")
+
+        address = option("address") or config.getini("playbook_address") or None
+        dev_server = bool(option("dev_server")) or (
+            bool(config.getini("playbook_dev_server")) and not option("address")
+        )
+        if dev_server and address:
+            raise pytest.UsageError(
+                "--playbook-dev-server and --playbook-address exclude each "
+                "other: the dev server has an address of its own"
+            )
+        connection = {
+            "address": address,
+            "namespace": option("namespace") or config.getini("playbook_namespace"),
+            "api_key": option("api_key"),
+        }
+        inputs: dict[str, str] = {}
+        for pair in [*config.getini("playbook_inputs"), *(option("input") or [])]:
+            name, sep, value = pair.partition("=")
+            if not sep or not _NAME.fullmatch(name.strip()):
+                raise pytest.UsageError(f"--playbook-input takes NAME=VALUE, got {pair!r}")
+            inputs[name.strip()] = value
+        return cls(
+            connection={k: v for k, v in connection.items() if v},
+            dev_server=dev_server,
+            workers=list(option("worker") or config.getini("playbook_workers")),
+            inputs=inputs,
+            ui_url=option("ui_url") or config.getini("playbook_ui_url"),
+            yes=bool(option("yes")),
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "playbook: a playbook file collected as a test")
+    config.stash[SESSION] = PlaybookSession(Settings.from_config(config))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION, None)
+    if session is not None:
+        session.close()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    settings = config.stash[SESSION].settings
+    parts = [f"{k}={v}" for k, v in settings.connection.items() if k != "api_key"]
+    parts += ["dev server"] * settings.dev_server
+    parts += [f"worker={w}" for w in settings.workers]
+    parts += [f"input {name}" for name in settings.inputs]
+    return f"playbook: {', '.join(parts)}" if parts else None
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PlaybookFile | None:
+    patterns: list[str] = parent.config.getini("playbook_files")
+    if any(fnmatch.fnmatch(file_path.name, pattern) for pattern in patterns):
+        file: PlaybookFile = PlaybookFile.from_parent(parent, path=file_path)
+        return file
+    return None
