@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 
 from playbook import yamlsource
 from playbook.errors import InvalidPlaybook, Problem
-from playbook.yamlsource import MAX_FILE_BYTES, format_path, load_file, load_text
+from playbook.yamlsource import (
+    MAX_FILE_BYTES,
+    composer,
+    excerpts,
+    format_path,
+    limits,
+    load_file,
+    load_text,
+)
 
 LOADERS = ["python"] + (["libyaml"] if yaml.__with_libyaml__ else [])
 
@@ -26,7 +34,7 @@ def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
     """Run the test with each parser PyYAML offers here; libyaml's is the default."""
     name: str = request.param
     if name == "python":
-        monkeypatch.setattr(yamlsource, "_Loader", yamlsource._PythonLoader)
+        monkeypatch.setattr(composer, "Loader", composer.PythonLoader)
     yield name
 
 
@@ -136,15 +144,15 @@ def test_excerpt_shows_the_line_and_a_caret() -> None:
 
 
 def test_excerpt_keeps_tabs_under_the_caret_and_cuts_long_lines() -> None:
-    assert yamlsource._excerpt(["a:\t'x' # c"], 1, 4) == "   1 | a:\t'x' # c\n     |   \t^"
+    assert excerpts.excerpt(["a:\t'x' # c"], 1, 4) == "   1 | a:\t'x' # c\n     |   \t^"
     long = "k: " + "x" * 196 + "Y" + "x" * 200  # Y at column 200
-    first, second = yamlsource._excerpt([long], 1, 200).split("\n")
+    first, second = excerpts.excerpt([long], 1, 200).split("\n")
     assert first == "   1 | ..." + "x" * 60 + "Y" + "x" * 59 + "..."
     assert second.index("^") == first.index("Y")
-    first, second = yamlsource._excerpt([long], 1, 4).split("\n")
+    first, second = excerpts.excerpt([long], 1, 4).split("\n")
     assert first == "   1 | " + long[:120] + "..."
     assert second == "     |    ^"
-    assert yamlsource._excerpt(["a"], 12345, 1) == "12345 | \n      | ^"
+    assert excerpts.excerpt(["a"], 12345, 1) == "12345 | \n      | ^"
 
 
 def test_format_path() -> None:
@@ -486,7 +494,7 @@ def test_billion_laughs_through_merge_keys_is_refused_quickly() -> None:
 
 
 def test_too_many_plain_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(yamlsource, "MAX_NODES", 5)
+    monkeypatch.setattr(limits, "MAX_NODES", 5)
     assert load_text("a: [1, 2, 3]\n").data == {"a": [1, 2, 3]}  # 5 values, the mapping included
     problem = only_problem("a: [1, 2, 3]\nb: 4\n")
     assert (problem.line, problem.column, problem.path) == (2, 4, "b")
@@ -647,7 +655,7 @@ def test_syntax_errors_are_located_and_rephrased(loader: str, case: str) -> None
         "",
     )
     assert problem.message == messages[loader]
-    assert problem.excerpt == yamlsource._excerpt(text.split("\n"), line, column)
+    assert problem.excerpt == excerpts.excerpt(text.split("\n"), line, column)
 
 
 def test_an_unclosed_flow_list_shows_its_excerpt(loader: str) -> None:
@@ -718,10 +726,10 @@ def test_an_endless_device_is_read_only_up_to_the_limit() -> None:
 def test_anything_the_parser_raises_becomes_invalid_playbook(
     monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
 ) -> None:
-    def explode(text: str) -> yamlsource._Composer:
+    def explode(text: str) -> composer.Composer:
         raise error
 
-    monkeypatch.setattr(yamlsource, "_Loader", explode)
+    monkeypatch.setattr(composer, "Loader", explode)
     assert only_problem("a: 1\n") == Problem("p.yaml", 1, 1, "", message)
 
 
@@ -753,12 +761,12 @@ YAMLISH = st.text(alphabet=st.sampled_from(list("ab1 :-[]{},'\"&*!|>#?\n\t<.~%@`
 @contextmanager
 def parser(name: str) -> Iterator[None]:
     """Like the ``loader`` fixture, for hypothesis tests (which cannot take function fixtures)."""
-    saved = yamlsource._Loader
-    yamlsource._Loader = yamlsource._PythonLoader if name == "python" else saved
+    saved = composer.Loader
+    composer.Loader = composer.PythonLoader if name == "python" else saved
     try:
         yield
     finally:
-        yamlsource._Loader = saved
+        composer.Loader = saved
 
 
 @settings(max_examples=300, deadline=None)
