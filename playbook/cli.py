@@ -37,6 +37,9 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
+_include_root = click.option(
+    "--include-root", type=click.Path(file_okay=False), metavar="DIR",
+    help="Let include steps reach files anywhere under DIR (default: the playbook's folder).")
 _INPUT_HELP = "Set an input (repeatable); the value is parsed by the input's type."
 
 
@@ -44,22 +47,26 @@ _INPUT_HELP = "Set an input (repeatable); the value is parsed by the input's typ
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=VALUE", help=_INPUT_HELP)
 @click.option("--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file.")
-def validate(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: str | None) -> int:
+@_include_root
+def validate(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: str | None,
+             include_root: str | None) -> int:
     """Check playbooks offline: schema, semantics and, when given, inputs."""
     from playbook.commands import validate as command
 
-    return command.run(files, inputs=inputs, inputs_file=inputs_file)
+    return command.run(files, inputs=inputs, inputs_file=inputs_file, include_root=include_root)
 
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=VALUE", help=_INPUT_HELP)
 @click.option("--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file.")
-def plan(file: str, inputs: tuple[str, ...], inputs_file: str | None) -> int:
+@_include_root
+def plan(file: str, inputs: tuple[str, ...], inputs_file: str | None,
+         include_root: str | None) -> int:
     """Show what a run would do, with inputs and vars rendered; offline."""
     from playbook.commands import plan as command
 
-    return command.run(file, inputs=inputs, inputs_file=inputs_file)
+    return command.run(file, inputs=inputs, inputs_file=inputs_file, include_root=include_root)
 
 
 @cli.command("dev-server")

@@ -41,6 +41,14 @@ class _File:
         return dict(self.data.get("inputs") or {})
 
 
+def _resolved(path: Path) -> Path | None:
+    """The absolute path with links followed; None for a link loop."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # "Symlink loop from ..."
+        return None
+
+
 def _build(file: _File, built: dict[int, Playbook]) -> Playbook:
     """The model of a valid file, its includes first (a file included twice is built once;
     cycles were refused)."""
@@ -54,13 +62,21 @@ def _build(file: _File, built: dict[int, Playbook]) -> Playbook:
 class _Loader:
     """Loads files once each, following includes; collects every problem."""
 
-    def __init__(self) -> None:
+    def __init__(self, include_root: str | Path | None = None) -> None:
         self.loaded: dict[Path, _File | None] = {}  # None: the file has problems
         self.problems: list[Problem] = []
         self.stack: list[Path] = []
+        self.include_root = Path(include_root).resolve() if include_root is not None else None
+        self.root = Path.cwd()
+        """The folder includes must stay in: --include-root, or the top-level file's."""
+
+    def load_top(self, path: str | Path) -> _File | None:
+        """Load a file given on the command line: its folder bounds what it may include."""
+        self.root = self.include_root or (_resolved(Path(path)) or Path(path).absolute()).parent
+        return self.load(path)
 
     def load(self, path: str | Path) -> _File | None:
-        key = Path(path).resolve()
+        key = _resolved(Path(path)) or Path(path).absolute()
         if key in self.loaded:
             return self.loaded[key]
         self.loaded[key] = None
@@ -105,6 +121,26 @@ class _Loader:
                 continue  # the schema pass has reported it
             where = (*path, "include", "playbook")
             target = Path(playbook.path).parent / relative
+            resolved = _resolved(target)
+            if resolved is None:
+                self.problem(
+                    playbook,
+                    where,
+                    f"the included playbook {relative!r} is a symbolic "
+                    "link loop; give the path of a file",
+                )
+                ok = False
+                continue
+            if not resolved.is_relative_to(self.root):
+                # refused unread: not even whether it exists is told
+                self.problem(
+                    playbook,
+                    where,
+                    f"the included playbook {relative!r} is outside {self.root}; includes "
+                    "stay inside the playbook's folder (widen it with --include-root DIR)",
+                )
+                ok = False
+                continue
             if not target.is_file():
                 self.problem(
                     playbook,
@@ -114,8 +150,8 @@ class _Loader:
                 )
                 ok = False
                 continue
-            if target.resolve() in self.stack:
-                chain = " -> ".join(p.name for p in [*self.stack, target.resolve()])
+            if resolved in self.stack:
+                chain = " -> ".join(p.name for p in [*self.stack, resolved])
                 self.problem(
                     playbook,
                     where,
@@ -205,6 +241,7 @@ def load(
     inputs: Mapping[str, Any] | None = None,
     inputs_from_cli: bool = False,
     allow_missing_inputs: bool = False,
+    include_root: str | Path | None = None,
 ) -> Playbook:
     """Read and check a playbook and everything it includes.
 
@@ -216,6 +253,7 @@ def load(
         inputs=inputs,
         inputs_from_cli=inputs_from_cli,
         allow_missing_inputs=allow_missing_inputs,
+        include_root=include_root,
     )[0]
 
 
@@ -225,10 +263,14 @@ def load_many(
     inputs: Mapping[str, Any] | None = None,
     inputs_from_cli: bool = False,
     allow_missing_inputs: bool = False,
+    include_root: str | Path | None = None,
 ) -> list[Playbook]:
-    """Load several playbooks; one ``InvalidPlaybook`` at the end with every problem."""
-    loader = _Loader()
-    playbooks = [loader.load(path) for path in paths]
+    """Load several playbooks; one ``InvalidPlaybook`` at the end with every problem.
+
+    An ``include`` must stay inside ``include_root``, by default the folder of the file
+    given here (symbolic links are followed before the check)."""
+    loader = _Loader(include_root)
+    playbooks = [loader.load_top(path) for path in paths]
     if loader.problems or any(p is None for p in playbooks):
         unique = {(p.file, p.line, p.column, p.path, p.message): p for p in loader.problems}
         raise InvalidPlaybook(list(unique.values()))

@@ -263,8 +263,14 @@ def plan_text(playbook: Playbook, given: Mapping[str, Any], *, from_cli: bool = 
     return "\n".join(planner.lines)
 
 
-def run(file: str | Path, *, inputs: Sequence[str] = (), inputs_file: str | None = None) -> int:
+def run(
+    file: str | Path,
+    *,
+    inputs: Sequence[str] = (),
+    inputs_file: str | None = None,
+    include_root: str | None = None,
+) -> int:
     given = gather_inputs(inputs, inputs_file)
-    playbook = load(file)
+    playbook = load(file, include_root=include_root)
     click.echo(plan_text(playbook, given))
     return 0

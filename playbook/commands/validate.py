@@ -31,7 +31,13 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def run(files: Sequence[str], *, inputs: Sequence[str] = (), inputs_file: str | None = None) -> int:
+def run(
+    files: Sequence[str],
+    *,
+    inputs: Sequence[str] = (),
+    inputs_file: str | None = None,
+    include_root: str | None = None,
+) -> int:
     given = gather_inputs(inputs, inputs_file)
     check_inputs = bool(inputs) or inputs_file is not None
     shown: set[tuple[str, int, int, str, str]] = set()
@@ -43,6 +49,7 @@ def run(files: Sequence[str], *, inputs: Sequence[str] = (), inputs_file: str | 
                 inputs=given if check_inputs else None,
                 inputs_from_cli=True,
                 allow_missing_inputs=True,
+                include_root=include_root,
             )
         except InvalidPlaybook as error:
             invalid += 1

@@ -125,7 +125,6 @@ async def include(runner: Runner, step: Step, env: StepEnv, path: str, depth: in
     """Run an included playbook (validated when this one was loaded) with its own
     inputs, vars and records; its ``finally`` runs when it ends, interrupted or not."""
     from playbook.inputs import resolve_inputs, secret_names
-    from playbook.loader import load
 
     shared = runner.shared
     if shared.include_depth >= MAX_INCLUDE_DEPTH:
@@ -135,7 +134,9 @@ async def include(runner: Runner, step: Step, env: StepEnv, path: str, depth: in
     relative = str(step.fields["playbook"])
     target = Path(runner.playbook.path).parent / relative
     inputs = env.render(step.fields.get("inputs") or {}, "include.inputs")
-    playbook = step.included or load(target)
+    playbook = step.included
+    if playbook is None:  # the loader loads every include, and refuses templated paths
+        raise PlaybookError(f"{env.where('include')}: {relative!r} was not loaded")
     resolved = resolve_inputs(playbook.inputs, inputs, from_cli=False)
     for secret in secret_names(playbook.inputs):
         shared.masker.add(resolved.get(secret))
