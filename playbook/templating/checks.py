@@ -51,23 +51,31 @@ def check_expression(expression: str) -> str | None:
     return None
 
 
+def parse(value: str, *, expression: bool = False) -> nodes.Template | None:
+    """The syntax tree of a template (or a bare expression), or None when it does not
+    parse or is too long (``check_template`` says why)."""
+    if len(value) > MAX_TEMPLATE_LENGTH:
+        return None
+    try:
+        if not expression:
+            return ENV.parse(value)
+        parser = Parser(ENV, value, state="variable")
+        body = parser.parse_expression()
+        if not parser.stream.eos:
+            return None
+        tree = nodes.Template([nodes.Output([body])])
+        tree.set_environment(ENV)
+        return tree
+    except (TemplateSyntaxError, RecursionError):
+        return None
+
+
 def referenced_names(value: str, *, expression: bool = False) -> set[str]:
     """The top-level names a template (or, with ``expression=True``, a bare expression)
     takes from the context, e.g. ``{"steps", "vars"}``. Globals (``uuid``, ``now``,
     ``range``...) are not included. A template that does not parse gives an empty set
     (``check_template`` reports it)."""
-    if len(value) > MAX_TEMPLATE_LENGTH:
-        return set()
-    try:
-        if expression:
-            parser = Parser(ENV, value, state="variable")
-            body = parser.parse_expression()
-            if not parser.stream.eos:
-                return set()
-            tree = nodes.Template([nodes.Output([body])])
-            tree.set_environment(ENV)
-        else:
-            tree = ENV.parse(value)
-    except (TemplateSyntaxError, RecursionError):
+    tree = parse(value, expression=expression)
+    if tree is None:
         return set()
     return set(find_undeclared_variables(tree)) - set(ENV.globals)

@@ -7,11 +7,11 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, nodes
-from jinja2.parser import Parser
+from jinja2 import nodes
 
 from playbook.durations import parse_duration
 from playbook.templating import is_template
+from playbook.templating.checks import parse
 
 
 @dataclass(frozen=True)
@@ -23,22 +23,11 @@ class TemplateRefs:
     calls: frozenset[str] = frozenset()
 
 
-_PARSER_ENV = Environment()  # syntax only; rendering happens in playbook.templating
-
-
 @functools.lru_cache(maxsize=4096)
 def template_refs(value: str, *, expression: bool = False) -> TemplateRefs:
     """The names a template (or bare expression) reads; empty when it does not parse."""
-    try:
-        if expression:
-            parser = Parser(_PARSER_ENV, value, state="variable")
-            body = parser.parse_expression()
-            if not parser.stream.eos:
-                return TemplateRefs()
-            tree: nodes.Node = nodes.Template([nodes.Output([body])])
-        else:
-            tree = _PARSER_ENV.parse(value)
-    except Exception:  # a template that does not parse reads nothing; check_* report it
+    tree = parse(value, expression=expression)
+    if tree is None:  # a template that does not parse reads nothing; check_* report it
         return TemplateRefs()
     names = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
     attributes: set[tuple[str, str]] = set()
