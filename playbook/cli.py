@@ -128,6 +128,7 @@ def dev_server(port: int, ui: bool, ui_port: int | None, db_filename: str | None
 @click.option("--ui-url", help="Base URL of the Temporal Web UI, for links.")
 @click.option("-v", "--verbose", count=True, help="Show every step, also inside loops.")
 @click.option("-q", "--quiet", is_flag=True, help="Show failures and the summary only.")
+@_include_root
 def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: str | None,
                 address: str | None, namespace: str | None, profile: str | None,
                 config_file: str | None, api_key: str | None, tls: bool | None,
@@ -136,7 +137,7 @@ def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: st
                 time_skipping: bool, workers: tuple[str, ...], junit_xml: str | None,
                 json_report: str | None, tags: str | None, skip_tags: str | None,
                 fail_fast: bool, yes: bool, jobs: int, ui_url: str | None, verbose: int,
-                quiet: bool) -> int:
+                quiet: bool, include_root: str | None) -> int:
     """Run playbooks against Temporal."""
     import asyncio
 
@@ -158,7 +159,7 @@ def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: st
         connection=connection, dev_server=dev_server, time_skipping=time_skipping,
         workers=workers, junit_xml=junit_xml, json_report=json_report,
         tags=_tag_set(tags), skip_tags=_tag_set(skip_tags), fail_fast=fail_fast, yes=yes,
-        jobs=jobs, verbosity=-1 if quiet else verbose, ui_url=ui_url)
+        jobs=jobs, verbosity=-1 if quiet else verbose, ui_url=ui_url, include_root=include_root)
     return asyncio.run(run_async(request))
 
 

@@ -38,6 +38,7 @@ class RunRequest:
     jobs: int = 1
     verbosity: int = 0
     ui_url: str | None = None
+    include_root: str | None = None
 
 
 def _server(request: RunRequest) -> Server | None:
@@ -65,7 +66,7 @@ async def run_async(request: RunRequest) -> int:
     environment = RunEnvironment(
         request.connection, server=_server(request), workers=request.workers, ui_url=request.ui_url
     )
-    playbooks = load_many(list(request.files))
+    playbooks = load_many(list(request.files), include_root=request.include_root)
     resolved = resolve_each(
         [(p.path, p.inputs) for p in playbooks], _given(request), from_cli=bool(request.inputs)
     )

@@ -124,14 +124,9 @@ def render_connection(playbook: Playbook, inputs: Mapping[str, Any]) -> dict[str
     if not playbook.connection:
         return {}
     from playbook import templating
+    from playbook.runner.env import template_context
 
-    context = {
-        "inputs": inputs,
-        "env": dict(os.environ),
-        "vars": {},
-        "steps": {},
-        "run": {"playbook": playbook.name},
-    }
+    context = template_context(inputs, {}, dict(os.environ), {}, {"playbook": playbook.name})
     rendered = templating.render(
         dict(playbook.connection), context, where=f"{playbook.path}: connection"
     )
