@@ -88,7 +88,7 @@ def run_inprocess(project: pytest.Pytester, *args: str) -> pytest.RunResult:
 def assert_no_traceback(result: pytest.RunResult) -> None:
     output = result.stdout.str() + result.stderr.str()
     assert "Traceback" not in output
-    assert "pytest_plugin.py" not in output
+    assert "pytest_plugin/" not in output and "pytest_plugin.py" not in output
 
 
 def test_dev_server_and_worker_run_a_directory_of_playbooks(project: pytest.Pytester) -> None:
