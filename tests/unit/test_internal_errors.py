@@ -34,7 +34,8 @@ def test_a_key_error_in_an_action_is_exit_3_with_the_log_and_both_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async def broken(call: Call) -> Any:
-        return {}["missing"]
+        empty: dict[str, Any] = {}
+        return empty["missing"]
 
     monkeypatch.setitem(REGISTRY, "log", broken)
     monkeypatch.setenv("PLAYBOOK_LOG_DIR", str(tmp_path / "logs"))
@@ -50,7 +51,7 @@ def test_a_key_error_in_an_action_is_exit_3_with_the_log_and_both_reports(
     message = f"internal error: KeyError: 'missing' (the traceback is in {log}; please report it)"
     assert f"error: {message}" in console
     assert "Traceback" not in console
-    assert 'return {}["missing"]' in log.read_text()
+    assert 'return empty["missing"]' in log.read_text()
 
     run = json.loads(report.read_text())["runs"][0]
     assert (run["status"], run["exit_code"], run["error"]) == ("error", 3, message)

@@ -54,7 +54,7 @@ class FakeServer:
         async def create(call: Call) -> Any:
             stub = FakeStub(call.spec.get("workflow_id") or f"{call.spec['type']}-1")
             if call.env.step_id:
-                call.env.add_stub(call.env.step_id, stub)
+                call.env.add_stub(call.env.step_id, stub)  # type: ignore[arg-type]
             self.calls.append(("create", call.spec))
             return Done({"workflow_id": stub.workflow_id}, stub.workflow_id, None)
 
