@@ -85,7 +85,11 @@ async def assert_(call: Call) -> Any:
 
 
 async def sleep(call: Call) -> Any:
-    await call.env.sleep(parse_duration(call.spec).total_seconds())
+    try:
+        seconds = parse_duration(call.spec).total_seconds()
+    except ValueError as e:
+        raise PlaybookError(f"{call.env.where('sleep')}: {e}") from None
+    await call.env.sleep(seconds)
     return None
 
 

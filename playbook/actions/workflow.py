@@ -9,11 +9,18 @@ from typing import Any
 from playbook import core
 from playbook.actions.base import Call, Done
 from playbook.durations import parse_duration
-from playbook.errors import WorkflowNotFound
+from playbook.errors import PlaybookError, WorkflowNotFound
 
 
-def _seconds(value: Any) -> float | None:
-    return None if value is None else parse_duration(value).total_seconds()
+def _seconds(call: Call, value: Any) -> float | None:
+    """An action's own duration field (``timeout``), rendered by now; a bad one fails the
+    step, naming the field."""
+    if value is None:
+        return None
+    try:
+        return parse_duration(value).total_seconds()
+    except ValueError as e:
+        raise PlaybookError(f"{call.env.where(call.action + '.timeout')}: {e}") from None
 
 
 def _done(
@@ -122,7 +129,7 @@ async def start_update(call: Call) -> Done:
 async def await_update(call: Call) -> Done:
     stub = _target(call)
     handle = core.get_update_handle(stub, call.spec["update_id"])
-    return _done(stub, await handle.result(timeout=_seconds(call.spec.get("timeout"))))
+    return _done(stub, await handle.result(timeout=_seconds(call, call.spec.get("timeout"))))
 
 
 async def update_with_start(call: Call) -> Done:
@@ -134,7 +141,7 @@ async def update_with_start(call: Call) -> Done:
 
 async def await_result(call: Call) -> Done:
     stub, spec = _target(call), call.spec
-    timeout = _seconds(spec.get("timeout"))
+    timeout = _seconds(call, spec.get("timeout"))
     value = await core.get_result(stub, timeout=timeout, follow_runs=spec.get("follow_runs", True))
     return _done(stub, value)
 

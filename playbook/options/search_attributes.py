@@ -36,12 +36,18 @@ def check_search_attributes(
     for name, raw in attributes.items():
         if is_template(raw):
             continue
+        if _typed_template(raw):  # {type, value} with a templated value: checked once rendered
+            continue  # (the schema checks the type)
         attribute, error = infer_search_attribute(str(name), raw)
         if error:
             problems.append((str(name), error))
         elif attribute:
             parsed.append(attribute)
     return tuple(parsed), problems
+
+
+def _typed_template(raw: Any) -> bool:
+    return isinstance(raw, Mapping) and set(raw) == {"type", "value"} and is_template(raw["value"])
 
 
 def infer_search_attribute(name: str, raw: Any) -> tuple[SearchAttribute | None, str | None]:
