@@ -7,12 +7,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from playbook.actions import NESTED, REGISTRY
 from playbook.records import RunResult
 from playbook.report import NullReporter
 from playbook.runner import Runner, RunOptions, Shared, new_result
 from playbook.schema import schema
 from playbook.secrets import Masker
-from playbook.actions import NESTED, REGISTRY
 
 
 def test_registry_matches_schema_actions() -> None:

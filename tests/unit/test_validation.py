@@ -9,7 +9,7 @@ import pytest
 
 from playbook.errors import InvalidInputs, InvalidPlaybook, Problem
 from playbook.loader import Playbook, load, load_many
-from playbook.validation import ACTIONS, template_refs, validate
+from playbook.validation import template_refs, validate
 from playbook.yamlsource import load_text
 
 ROOT = Path(__file__).parents[2]
