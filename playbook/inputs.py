@@ -3,7 +3,8 @@ against the declared ``inputs`` and completed with defaults.
 
 Every problem (missing, unknown, ill-typed) is collected and raised at once as one
 :class:`~playbook.errors.InvalidInputs`, each line naming the input and its description.
-Values of secret inputs never appear in a message.
+Values of secret inputs never appear in a message, nor does the value of a malformed
+``-i`` pair.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from playbook.errors import InvalidInputs, InvalidPlaybook, UsageError
 from playbook.options import did_you_mean, is_template
+from playbook.secrets import Masker
 
 TYPES = ("string", "integer", "number", "boolean", "object", "array")
 _WORDS = {
@@ -244,7 +246,9 @@ def parse_cli_inputs(pairs: Sequence[str]) -> dict[str, str]:
             continue
         values[name] = value
     if bad:
-        shown = ", ".join(repr(b) for b in bad)
+        # the value of a malformed pair may be a secret (-i tok-en=VALUE): never echoed
+        values_given = Masker(pair.partition("=")[2] for pair in bad)
+        shown = ", ".join(values_given.text(repr(b)) for b in bad)
         raise UsageError(
             f"-i/--input takes NAME=VALUE, got {shown}; write it as -i name=value "
             "(the name is letters, digits and _)"

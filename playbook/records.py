@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from playbook.secrets import Masker
+
 STEP_STATUSES = ("passed", "failed", "skipped", "canceled", "error")
 RUN_STATUSES = ("passed", "failed", "error", "interrupted", "skipped")
 
@@ -109,6 +111,8 @@ class RunResult:
     error: str | None = None
     namespace: str | None = None
     address: str | None = None
+    masker: Masker = field(default_factory=Masker, repr=False, compare=False)
+    """The run's secrets, for the report writers to mask with (not in the reports)."""
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STEP_STATUSES, 0)

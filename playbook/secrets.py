@@ -1,40 +1,188 @@
-"""Masking of secret values (secret inputs, API keys) in everything a run prints or writes."""
+"""Masking of secret values (secret inputs, API keys, TLS key data) in everything a run
+prints or writes: the one place that knows every printed form of a secret.
+
+A secret shows up in output in more shapes than its raw text, so :class:`Masker` replaces
+each of these by ``***``:
+
+* the raw text, and the text as Python (``repr``, ``ascii``, in either quote style) and
+  JSON (``ensure_ascii`` or not, Jinja's ``tojson``) escape it, also escaped twice (the
+  ``repr`` of a message that holds a ``repr``);
+* each of those as XML, HTML and URLs escape them, and quoted by doubling the quote;
+* a prefix of at least 3 characters of any of those just before a cut (``...`` or
+  ``…``), and a suffix just after one: a truncated text that cuts a secret loses the rest;
+* a number secret (an integer or a float input) wherever its digits show, and a number in
+  data whose digits hold a secret;
+* every leaf of an object or array secret, and the whole value as ``str`` and JSON print it.
+
+Derived values (upper-cased, reversed, sliced, base64...) are not the secret and are not
+masked; nor are secrets shorter than 3 characters (masking ``1`` would mask every 1).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import html
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
+MIN_LENGTH = 3
+
+ENVIRONMENT_SECRETS = ("TEMPORAL_API_KEY", "TEMPORAL_TLS_CLIENT_KEY_DATA", "TEMPORAL_CODEC_AUTH")
+"""Variables of the Temporal environment configuration whose values are secrets."""
+
+_CUT = re.compile(r"\.\.\.|…")
+_TOJSON = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
+_XML_ATTRIBUTE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;"}
+_XML_ATTRIBUTE |= {"\r": "&#13;", "\t": "&#09;"}
+_MARKUPSAFE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
+
+
+def _chars(text: str, table: Mapping[str, str]) -> str:
+    return "".join(table.get(c, c) for c in text)
+
+
+def _python(show: Callable[[str], str], quote_escaped: bool) -> Callable[[str], str]:
+    """The body of ``repr``/``ascii``: per character, the quote escaped only in the style
+    that needs it (a text with ``'`` and no ``"`` is shown in double quotes)."""
+    return lambda s: "".join("\\'" if c == "'" and quote_escaped else show(c)[1:-1] for c in s)
+
+
+def _tojson(s: str) -> str:
+    return _chars(json.dumps(s)[1:-1], _TOJSON)
+
+
+_CODE: tuple[Callable[[str], str], ...] = (
+    _python(repr, True),
+    _python(repr, False),
+    lambda s: json.dumps(s)[1:-1],
+    lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
+)
+"""Escapes that nest (a message holding a ``repr`` is itself shown with ``repr``)."""
+_ONCE: tuple[Callable[[str], str], ...] = (
+    _python(ascii, True),
+    _python(ascii, False),
+    _tojson,
+    lambda s: s.replace("'", "''"),
+    lambda s: s.replace('"', '""'),
+)
+_MARKUP: tuple[Callable[[str], str], ...] = (
+    lambda s: html.escape(s, quote=False),
+    html.escape,
+    lambda s: _chars(s, _XML_ATTRIBUTE),
+    lambda s: _chars(s, _MARKUPSAFE),
+    lambda s: quote(s, safe=""),
+    lambda s: quote(s),
+    quote_plus,
+)
+
+
+def printed_forms(secret: str) -> set[str]:
+    """Every form in which output can carry ``secret``'s text."""
+    once = {escape(secret) for escape in _CODE + _ONCE}
+    twice = {second(first(secret)) for first in _CODE for second in _CODE}
+    code = {secret} | once | twice
+    return code | {markup(form) for form in code for markup in _MARKUP}
+
+
+def _number_text(value: int | float) -> str | None:
+    try:
+        return repr(value)
+    except ValueError:  # an integer past Python's 4,300-digit limit for str()
+        return None
 
 
 class Masker:
-    """Replaces every known secret value inside strings, recursively through data."""
+    """Replaces every known secret value, in each of its printed forms, inside strings and
+    recursively through data."""
 
     def __init__(self, secrets: Iterable[Any] = ()) -> None:
-        self._secrets: list[str] = []
+        self._texts: set[str] = set()
+        self._numbers: set[str] = set()
+        self._forms: list[str] = []  # the string secrets' forms, longest first (for cuts)
+        self._pattern: re.Pattern[str] | None = None
+        self._ends: re.Pattern[str] | None = None  # their first and last 3 characters
         for secret in secrets:
             self.add(secret)
 
     def add(self, secret: Any) -> None:
+        """Mask ``secret`` from now on: a string, a number, or every leaf of an object or
+        array (and the whole of it as printed). ``None``, booleans and values shorter than
+        3 characters are left alone."""
         if secret is None or isinstance(secret, bool):
             return
+        if isinstance(secret, (int, float)):
+            text = _number_text(secret)
+            if text is not None and len(text) >= MIN_LENGTH and text not in self._numbers:
+                self._numbers.add(text)
+                self._pattern = None
+            return
+        if isinstance(secret, (Mapping, list, tuple)):
+            leaves = secret.values() if isinstance(secret, Mapping) else secret
+            for leaf in leaves:
+                self.add(leaf)
+            for whole in _wholes(secret):
+                self.add(whole)
+            return
         text = secret if isinstance(secret, str) else str(secret)
-        if len(text) >= 3 and text not in self._secrets:  # masking "1" would mask every 1
-            self._secrets.append(text)
-            self._secrets.sort(key=len, reverse=True)
+        if len(text) >= MIN_LENGTH and text not in self._texts:
+            self._texts.add(text)
+            self._pattern = None
 
     def __bool__(self) -> bool:
-        return bool(self._secrets)
+        return bool(self._texts or self._numbers)
+
+    def _compile(self) -> re.Pattern[str]:
+        if self._pattern is None:
+            forms: set[str] = set()
+            for text in self._texts:
+                forms |= printed_forms(text)
+            self._forms = sorted(forms, key=len, reverse=True)
+            every = sorted(forms | self._numbers, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, every)))
+            ends = {form[:MIN_LENGTH] for form in forms} | {form[-MIN_LENGTH:] for form in forms}
+            self._ends = re.compile("|".join(map(re.escape, ends))) if ends else None
+        return self._pattern
 
     def text(self, value: str) -> str:
-        for secret in self._secrets:
-            if secret in value:
-                value = value.replace(secret, MASK)
-        return value
+        """``value`` with every form of every secret replaced by ``***``."""
+        if not self:
+            return value
+        masked = self._compile().sub(MASK, value)
+        if self._ends is not None and _CUT.search(masked) and self._ends.search(masked):
+            masked = self._cut(masked)
+        return masked
+
+    def _cut(self, text: str) -> str:
+        """Mask what is left of a secret beside a cut: a prefix before ``...``, a suffix
+        after it."""
+        spans: list[tuple[int, int]] = []
+        for marker in _CUT.finditer(text):
+            starts = [_prefix_start(text, form, marker.start()) for form in self._forms]
+            found = [start for start in starts if start is not None]
+            if found:
+                spans.append((min(found), marker.start()))
+            end = max((_suffix_end(text, form, marker.end()) for form in self._forms), default=0)
+            if end:
+                spans.append((marker.end(), end))
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        for start, end in reversed(merged):
+            text = text[:start] + MASK + text[end:]
+        return text
 
     def data(self, value: Any) -> Any:
-        if not self._secrets:
+        """``value`` with its strings masked, through mappings (keys too) and lists; a
+        number whose digits hold a secret becomes ``***``."""
+        if not self:
             return value
         if isinstance(value, str):
             return self.text(value)
@@ -42,4 +190,100 @@ class Masker:
             return {self.text(str(k)): self.data(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.data(v) for v in value]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = _number_text(value)
+            if text is not None and self._compile().search(text):
+                return MASK
         return value
+
+
+def _wholes(value: Mapping[Any, Any] | list[Any] | tuple[Any, ...]) -> list[str]:
+    """An object or array secret as ``str`` and JSON print it whole."""
+    wholes = [str(value)]
+    for options in ({}, {"ensure_ascii": False}, {"separators": (",", ":")}):
+        try:
+            wholes.append(json.dumps(value, default=str, **options))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+    return wholes
+
+
+def _prefix_start(text: str, form: str, cut: int) -> int | None:
+    """Where the longest prefix (of at least 3 characters) of ``form`` that ends at ``cut``
+    starts, if one does."""
+    head = form[:MIN_LENGTH]
+    position = text.find(head, max(0, cut - len(form) + 1), cut)
+    while position != -1:
+        if form.startswith(text[position:cut]):
+            return position
+        position = text.find(head, position + 1, cut)
+    return None
+
+
+def _suffix_end(text: str, form: str, cut: int) -> int:
+    """Where the longest suffix (of at least 3 characters) of ``form`` that starts at
+    ``cut`` ends; 0 if none does."""
+    head = text[cut : cut + MIN_LENGTH]
+    if len(head) < MIN_LENGTH:
+        return 0
+    position = form.find(head, 1)
+    while position != -1:
+        if text.startswith(form[position:], cut):
+            return cut + len(form) - position
+        position = form.find(head, position + 1)
+    return 0
+
+
+def environment_secrets(environ: Mapping[str, str]) -> list[str]:
+    """The values of :data:`ENVIRONMENT_SECRETS` that ``environ`` sets."""
+    return [environ[name] for name in ENVIRONMENT_SECRETS if environ.get(name)]
+
+
+# -- log records ------------------------------------------------------------------------
+
+_ACTIVE: list[Masker] = []
+_PLAIN_FACTORY: Callable[..., logging.LogRecord] | None = None
+
+
+def _masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """The log record factory while a run is on: the message, the traceback and the stack
+    of every record come out masked by every active run's masker."""
+    assert _PLAIN_FACTORY is not None
+    record = _PLAIN_FACTORY(*args, **kwargs)
+    if not any(_ACTIVE):
+        return record
+    try:
+        message = record.getMessage()
+    except Exception:  # a record whose arguments do not fit: logging reports it itself
+        return record
+    record.msg, record.args = _mask_all(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = _mask_all(logging.Formatter().formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = _mask_all(record.stack_info)
+    return record
+
+
+def _mask_all(text: str) -> str:
+    for masker in list(_ACTIVE):
+        text = masker.text(text)
+    return text
+
+
+@contextlib.contextmanager
+def masked_logs(masker: Masker) -> Iterator[None]:
+    """While the block runs, every log record of this process (the in-process worker's
+    workflow and activity logs, the SDK's warnings with their tracebacks) is masked with
+    ``masker``, whatever handler then prints it. Runs may overlap (``--jobs``)."""
+    global _PLAIN_FACTORY
+    if logging.getLogRecordFactory() is not _masked_record:
+        _PLAIN_FACTORY = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(_masked_record)
+    _ACTIVE.append(masker)
+    try:
+        yield
+    finally:
+        _ACTIVE.remove(masker)
+        if not _ACTIVE and logging.getLogRecordFactory() is _masked_record:
+            assert _PLAIN_FACTORY is not None
+            logging.setLogRecordFactory(_PLAIN_FACTORY)

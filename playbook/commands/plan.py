@@ -1,19 +1,22 @@
 """``playbook plan FILE``: what a run would do, as plain text; offline.
 
 The runbook's help page: name and description, inputs (type, default, description and the
-value that would be used; secrets as ``***``, missing required ones as ``<required>``),
+value that would be used; secrets, and a secret input's default, as ``***``, missing
+required ones as ``<required>``),
 vars rendered in order, then every step with its action, target workflow and fields,
 nested steps indented, and the ``finally`` steps.
 
 A template is rendered when everything it reads is known before a run: inputs that have a
 value (not secret), vars rendered so far. Templates that read ``steps``, ``run``, ``env``,
 a loop variable, a var that a ``set`` step changes, or call ``uuid()``/``now()``, are
-shown as written.
+shown as written. The whole text then goes through a masker of the secret inputs' values
+(those of included playbooks too) and the environment's API key, as a run's output does.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +30,7 @@ from playbook.errors import InvalidInputs, TemplateError
 from playbook.inputs import resolve_inputs, secret_names
 from playbook.loader import load
 from playbook.model import Playbook, Step
+from playbook.secrets import Masker, environment_secrets
 from playbook.validation import TARGETING_ACTIONS, is_existing_execution, template_refs
 
 _KNOWN_GLOBALS = frozenset({"inputs", "vars", "range", "dict", "namespace"})
@@ -66,9 +70,16 @@ def _flow(value: Any, top: bool = True) -> str:
 class _Planner:
     """Renders one playbook's plan; ``inputs`` holds only the values known before a run."""
 
-    def __init__(self, playbook: Playbook, inputs: Mapping[str, Any], secrets: set[str]) -> None:
+    def __init__(
+        self, playbook: Playbook, inputs: Mapping[str, Any], secrets: set[str], masker: Masker
+    ) -> None:
         self.playbook = playbook
         self.inputs = {k: v for k, v in inputs.items() if k not in secrets}
+        self.masker = masker
+        for name in secrets:  # the value a run would use, and a default it would not
+            masker.add(inputs.get(name))
+            spec = playbook.inputs.get(name)
+            masker.add(spec.get("default") if isinstance(spec, Mapping) else None)
         self.vars: dict[str, Any] = {}
         self.lines: list[str] = []
 
@@ -135,7 +146,8 @@ class _Planner:
                 self.lines.append(f"  {name}: {shown}")
                 facts = [str(spec.get("type", "string"))]
                 if spec.get("default") is not None:
-                    facts.append(f"default {_flow(spec['default'], top=False)}")
+                    default = _MASK if name in secrets else _flow(spec["default"], top=False)
+                    facts.append(f"default {default}")
                 facts += [flag for flag in ("required", "secret") if spec.get(flag)]
                 detail = ", ".join(facts)
                 if spec.get("description"):
@@ -239,7 +251,7 @@ class _Planner:
             values = resolve_inputs(child.inputs, known, from_cli=False, allow_missing=True)
         except InvalidInputs:
             values = known
-        planner = _Planner(child, values, secret_names(dict(child.inputs)))
+        planner = _Planner(child, values, secret_names(dict(child.inputs)), self.masker)
         for name, item in child.vars.items():
             rendered, complete = planner.value(item)
             if complete:
@@ -253,14 +265,15 @@ def plan_text(playbook: Playbook, given: Mapping[str, Any], *, from_cli: bool = 
     values = resolve_inputs(playbook.inputs, given, from_cli=from_cli, allow_missing=True)
     secrets = secret_names(playbook.inputs)
     missing = {name for name in playbook.inputs if name not in values}
-    planner = _Planner(playbook, values, secrets)
+    masker = Masker(environment_secrets(os.environ))
+    planner = _Planner(playbook, values, secrets, masker)
     planner.header(values, secrets, missing)
     planner.lines += ["", "Steps:"]
     planner.steps(playbook.steps, "  ")
     if playbook.finally_steps:
         planner.lines += ["", "Finally:"]
         planner.steps(playbook.finally_steps, "  ")
-    return "\n".join(planner.lines)
+    return masker.text("\n".join(planner.lines))
 
 
 def run(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from playbook.environment import RunEnvironment, Server
-from playbook.errors import UsageError
+from playbook.errors import PlaybookError, UsageError
 
 if TYPE_CHECKING:
     from playbook.model import Playbook
@@ -79,7 +79,11 @@ async def run_async(request: RunRequest) -> int:
         async with environment:
             runners = [_runner(request, environment, p, i) for p, i in zip(playbooks, resolved)]
             results = [r.shared.result for r in runners]
-            await environment.host_workers(playbooks[0], resolved[0])  # where the first connects
+            try:  # where the first playbook connects
+                await environment.host_workers(playbooks[0], resolved[0])
+            except PlaybookError as e:  # its message names the connection: mask it too
+                e.args = (_mask(runners, str(e)),)
+                raise
             await _run_all(request, runners)
     finally:
         if results:
@@ -87,6 +91,12 @@ async def run_async(request: RunRequest) -> int:
     from playbook.report.files import worst_exit_code
 
     return worst_exit_code(r.exit_code for r in results) if results else 0
+
+
+def _mask(runners: Sequence[Runner], text: str) -> str:
+    for runner in runners:
+        text = runner.shared.masker.text(text)
+    return text
 
 
 def _runner(

@@ -14,6 +14,7 @@ import click
 
 from playbook.durations import format_duration
 from playbook.records import STEP_STATUSES, RunResult, StepRecord
+from playbook.secrets import Masker
 
 LABELS = {
     "passed": "PASS",
@@ -50,18 +51,25 @@ class ConsoleReporter:
         self._progress: str | None = None
         self._loop_done = 0
         self._header: str | None = None
+        self._masker = Masker()
 
     def _write(self, text: str) -> None:
+        """Every line goes through the run's masker, whatever the runner missed."""
         if self._progress is not None:
             self.stream.write("\r\033[K")
             self._progress = None
-        self.stream.write(text + "\n")
+        self.stream.write(self._masker.text(text) + "\n")
         self.stream.flush()
+
+    def _lines(self, text: str) -> list[str]:
+        """A text's lines, masked before it is split (a secret may hold a newline)."""
+        return self._masker.text(text).splitlines()
 
     def _style(self, text: str, **style: Any) -> str:
         return click.style(text, **style) if self.colour else text
 
     def run_started(self, playbook: Any, result: RunResult) -> None:
+        self._masker = result.masker
         self._header = (
             self._style(f"playbook: {result.playbook}", bold=True)
             + f" ({result.path}) run {result.run_id}"
@@ -99,7 +107,7 @@ class ConsoleReporter:
             self._progress = None
 
     def _show_progress(self, text: str) -> None:
-        self.stream.write("\r\033[K" + text[:120])
+        self.stream.write("\r\033[K" + self._masker.text(text)[:120])
         self.stream.flush()
         self._progress = text
 
@@ -134,21 +142,23 @@ class ConsoleReporter:
         ):
             self._write(f"{indent}      {record.ui_link}")
         if record.status in _BAD and record.error:
-            for text in str(record.error.get("message", "")).splitlines():
+            for text in self._lines(str(record.error.get("message", ""))):
                 self._write(f"{indent}      {self._style(text, fg='red')}")
 
     def log(self, record: StepRecord, text: str) -> None:
         # Like the steps that write them, log lines inside loop items need -v.
         if self.verbosity > 0 or (self.verbosity == 0 and not self._in_loop(record)):
             indent = "  " * (record.depth + 1)
-            for line in text.splitlines() or [""]:
+            for line in self._lines(text) or [""]:
                 self._write(f"{indent}  | {line}")
 
     def run_finished(self, result: RunResult) -> None:
+        self._masker = result.masker
         counts = result.counts()
         parts = [f"{counts[k]} {k}" for k in STEP_STATUSES if counts[k]]
         if result.error and result.status != "passed":
-            self._write(self._style(f"error: {result.error}", fg="red"))
+            for line in self._lines(f"error: {result.error}"):
+                self._write(self._style(line, fg="red"))
             if not result.records:
                 return  # nothing ran: the error line says it all
         colour = "green" if result.status == "passed" else "red"

@@ -15,6 +15,7 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,51 @@ def _atomic_write(path: str | Path, text: str) -> None:
         raise
 
 
+def masked(result: RunResult) -> RunResult:
+    """A copy of ``result`` with every secret of its run masked in what a user's values
+    can reach: the last line of defence, so that what the writers emit never holds a
+    secret, whatever the runner missed (the run's address and namespace included).
+    Statuses, paths, lines, timings and counts are ours, and a number secret must not
+    mask a line number."""
+    masker = result.masker
+    if not masker:
+        return result
+
+    def text(value: str | None) -> str | None:
+        return None if value is None else masker.text(value)
+
+    records = [
+        replace(
+            record,
+            name=masker.text(record.name),
+            id=text(record.id),
+            reason=text(record.reason),
+            workflow_id=text(record.workflow_id),
+            run_id=text(record.run_id),
+            ui_link=text(record.ui_link),
+            request=masker.data(record.request),
+            result=masker.data(record.result),
+            error=masker.data(record.error),
+        )
+        for record in result.records
+    ]
+    return replace(
+        result,
+        records=records,
+        playbook=masker.text(result.playbook),
+        path=masker.text(result.path),
+        error=text(result.error),
+        namespace=text(result.namespace),
+        address=text(result.address),
+    )
+
+
 def json_report(results: Sequence[RunResult]) -> dict[str, Any]:
     return {
         "report_version": JSON_REPORT_VERSION,
         "tool": {"name": "temporal-playbook", "version": __version__},
         "exit_code": worst_exit_code(r.exit_code for r in results),
-        "runs": [r.to_dict() for r in results],
+        "runs": [masked(r).to_dict() for r in results],
     }
 
 
@@ -208,6 +248,7 @@ def _run_case(result: RunResult) -> ET.Element | None:
 
 
 def _suite(result: RunResult) -> ET.Element:
+    result = masked(result)
     cases = [_step_case(result, record) for record in result.records]
     run_case = _run_case(result)
     if run_case is not None:

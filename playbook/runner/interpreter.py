@@ -20,6 +20,7 @@ from playbook.runner import nested, retry, select, values
 from playbook.runner.bugs import BugFound
 from playbook.runner.env import Scope, StepEnv, template_context
 from playbook.runner.state import Shared, ui_link
+from playbook.secrets import environment_secrets, masked_logs
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -47,6 +48,10 @@ class Runner:
         self.prefix = prefix
         self.depth = depth
         self.environ = dict(os.environ)
+        # the environment's own secrets, also for a playbook that reads them as env.NAME
+        for secret in environment_secrets(self.environ):
+            shared.masker.add(secret)
+        shared.result.masker = shared.masker  # the report writers mask with it too
         self.run_info = {
             "id": shared.result.run_id,
             "playbook": playbook.name,
@@ -72,7 +77,12 @@ class Runner:
     # -- the whole run ---------------------------------------------------------------------
 
     async def run(self) -> RunResult:
-        """Run steps, then ``finally``; never raises for a step's failure."""
+        """Run steps, then ``finally``; never raises for a step's failure. What the process
+        logs meanwhile (the in-process worker's lines) is masked with the run's secrets."""
+        with masked_logs(self.shared.masker):
+            return await self._run()
+
+    async def _run(self) -> RunResult:
         shared = self.shared
         began = shared.clock.monotonic()
         shared.reporter.run_started(self.playbook, shared.result)
