@@ -8,8 +8,10 @@ each of these by ``***``:
   JSON (``ensure_ascii`` or not, Jinja's ``tojson``) escape it, also escaped twice (the
   ``repr`` of a message that holds a ``repr``);
 * each of those as XML, HTML and URLs escape them, and quoted by doubling the quote;
-* a prefix of at least 3 characters of any of those just before a cut (``...`` or
-  ``…``), and a suffix just after one: a truncated text that cuts a secret loses the rest;
+* a prefix of at least 3 characters of any of those where a text was cut: before ``...``
+  or ``…``, at the end of a line or of the text; and a suffix just after ``...``. A
+  truncated text that cuts a secret loses the rest (a text that merely ends with the first
+  3 characters of a secret loses those too);
 * a number secret (an integer or a float input) wherever its digits show, and a number in
   data whose digits hold a secret;
 * every leaf of an object or array secret, and the whole value as ``str`` and JSON print it.
@@ -20,6 +22,7 @@ masked; nor are secrets shorter than 3 characters (masking ``1`` would mask ever
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import html
 import json
@@ -36,9 +39,12 @@ ENVIRONMENT_SECRETS = ("TEMPORAL_API_KEY", "TEMPORAL_TLS_CLIENT_KEY_DATA", "TEMP
 """Variables of the Temporal environment configuration whose values are secrets."""
 
 _CUT = re.compile(r"\.\.\.|…")
+_BOUNDARY = re.compile(r"\.\.\.|…|\r?\n")  # (and the end of the text)
 _TOJSON = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
 _XML_ATTRIBUTE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;"}
-_XML_ATTRIBUTE |= {"\r": "&#13;", "\t": "&#09;"}
+_XML_ATTRIBUTE |= {"\r": "&#13;", "\t": "&#09;"}  # as ElementTree writes attributes
+_SAX_ATTRIBUTE = _XML_ATTRIBUTE | {"\t": "&#9;"}  # as xml.sax.saxutils.quoteattr does,
+_SAX_BARE = {k: v for k, v in _SAX_ATTRIBUTE.items() if k != '"'}  # '-quoted or "-quoted
 _MARKUPSAFE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
 
 
@@ -74,6 +80,8 @@ _MARKUP: tuple[Callable[[str], str], ...] = (
     lambda s: html.escape(s, quote=False),
     html.escape,
     lambda s: _chars(s, _XML_ATTRIBUTE),
+    lambda s: _chars(s, _SAX_ATTRIBUTE),
+    lambda s: _chars(s, _SAX_BARE),
     lambda s: _chars(s, _MARKUPSAFE),
     lambda s: quote(s, safe=""),
     lambda s: quote(s),
@@ -153,31 +161,37 @@ class Masker:
         if not self:
             return value
         masked = self._compile().sub(MASK, value)
-        if self._ends is not None and _CUT.search(masked) and self._ends.search(masked):
+        if self._ends is not None and self._ends.search(masked):
             masked = self._cut(masked)
         return masked
 
     def _cut(self, text: str) -> str:
-        """Mask what is left of a secret beside a cut: a prefix before ``...``, a suffix
-        after it."""
+        """Mask what is left of a secret where a text was cut: a prefix before ``...``, at
+        the end of a line or of the text (CPython cuts its own messages without a mark),
+        and a suffix after ``...``."""
         spans: list[tuple[int, int]] = []
+        cuts = [cut.start() for cut in _BOUNDARY.finditer(text)] + [len(text)]
+        for form in self._forms:
+            position = text.find(form[:MIN_LENGTH])
+            while position != -1:
+                end = cuts[bisect.bisect_left(cuts, position + MIN_LENGTH)]
+                if end - position < len(form):
+                    if form.startswith(text[position:end]):
+                        spans.append((position, end))
+                    position += 1
+                else:  # too far from the next cut, and so is every start before this one
+                    position = end - len(form) + 1
+                position = text.find(form[:MIN_LENGTH], position)
         for marker in _CUT.finditer(text):
-            starts = [_prefix_start(text, form, marker.start()) for form in self._forms]
-            found = [start for start in starts if start is not None]
-            if found:
-                spans.append((min(found), marker.start()))
             end = max((_suffix_end(text, form, marker.end()) for form in self._forms), default=0)
             if end:
                 spans.append((marker.end(), end))
-        merged: list[tuple[int, int]] = []
+        pieces, done = [], 0
         for start, end in sorted(spans):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-            else:
-                merged.append((start, end))
-        for start, end in reversed(merged):
-            text = text[:start] + MASK + text[end:]
-        return text
+            if start >= done:
+                pieces += [text[done:start], MASK]
+            done = max(done, end)
+        return "".join(pieces) + text[done:]
 
     def data(self, value: Any) -> Any:
         """``value`` with its strings masked, through mappings (keys too) and lists; a
@@ -206,18 +220,6 @@ def _wholes(value: Mapping[Any, Any] | list[Any] | tuple[Any, ...]) -> list[str]
         except (TypeError, ValueError):
             pass
     return wholes
-
-
-def _prefix_start(text: str, form: str, cut: int) -> int | None:
-    """Where the longest prefix (of at least 3 characters) of ``form`` that ends at ``cut``
-    starts, if one does."""
-    head = form[:MIN_LENGTH]
-    position = text.find(head, max(0, cut - len(form) + 1), cut)
-    while position != -1:
-        if form.startswith(text[position:cut]):
-            return position
-        position = text.find(head, position + 1, cut)
-    return None
 
 
 def _suffix_end(text: str, form: str, cut: int) -> int:

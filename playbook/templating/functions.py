@@ -1,5 +1,5 @@
 """The globals and filters we add to Jinja's: ``uuid()``, ``now()``, ``to_json``,
-``from_json`` and ``duration`` (alias ``seconds``).
+``from_json`` and ``duration`` (alias ``seconds``); and ``pprint``, Jinja's on one line.
 
 Each is a plain function; ``sandbox`` registers them (and guards every filter's sizes and
 time like Jinja's own). Their errors say which function failed and why.
@@ -8,6 +8,8 @@ time like Jinja's own). Their errors say which function failed and why.
 from __future__ import annotations
 
 import json
+import pprint
+import sys
 import uuid as _uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -70,10 +72,17 @@ def _duration(value: Any) -> float:
         raise ValueError(f"duration filter: {exc}") from None
 
 
+def _pprint(value: Any) -> str:
+    """Jinja's ``pprint`` splits a long string into pieces to fit 80 columns; a secret cut
+    into pieces could not be masked (:mod:`playbook.secrets`), so it stays on one line."""
+    return pprint.pformat(value, width=sys.maxsize)
+
+
 GLOBALS: dict[str, Callable[..., Any]] = {"uuid": _uuid4, "now": _now}
 FILTERS: dict[str, Callable[..., Any]] = {
     "to_json": _to_json,
     "from_json": _from_json,
     "duration": _duration,
     "seconds": _duration,
+    "pprint": _pprint,
 }
