@@ -193,18 +193,19 @@ class Masker:
             done = max(done, end)
         return "".join(pieces) + text[done:]
 
-    def data(self, value: Any) -> Any:
+    def data(self, value: Any, *, numbers: bool = True) -> Any:
         """``value`` with its strings masked, through mappings (keys too) and lists; a
-        number whose digits hold a secret becomes ``***``."""
+        number whose digits hold a secret becomes ``***`` (unless not ``numbers``: for our
+        own numbers, such as line numbers and durations)."""
         if not self:
             return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):
-            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+            return {self.text(str(k)): self.data(v, numbers=numbers) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return [self.data(v) for v in value]
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return [self.data(v, numbers=numbers) for v in value]
+        if numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
             text = _number_text(value)
             if text is not None and self._compile().search(text):
                 return MASK

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playbook.inputs import type_problem
+from playbook.inputs import secret_names, type_problem
 from playbook.validation.context import Context
 from playbook.validation.schema_pass import Checker
 from playbook.validation.scopes import check_scopes
@@ -47,7 +47,7 @@ def check_semantics(checker: Checker, data: dict[str, Any]) -> None:
 
 
 def _check_inputs(ctx: Context) -> None:
-    """Each input's default must have the input's type."""
+    """Each input's default must have the input's type (a secret's is not shown)."""
     specs = ctx.data.get("inputs")
     if not isinstance(specs, dict):
         return
@@ -57,7 +57,7 @@ def _check_inputs(ctx: Context) -> None:
         kind = spec.get("type", "string")
         if not isinstance(kind, str):
             continue
-        problem = type_problem(kind, spec["default"])
+        problem = type_problem(kind, spec["default"], secret=name in secret_names(specs))
         if problem:
             ctx.add(
                 ("inputs", name, "default"),
