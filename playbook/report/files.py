@@ -15,7 +15,7 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -55,43 +55,29 @@ def _atomic_write(path: str | Path, text: str) -> None:
         raise
 
 
+_USER_DATA = ("request", "result", "error")
+"""A step's fields that hold the user's values as they are, numbers included."""
+
+
 def masked(result: RunResult) -> RunResult:
-    """A copy of ``result`` with every secret of its run masked in what a user's values
-    can reach: the last line of defence, so that what the writers emit never holds a
-    secret, whatever the runner missed (the run's address and namespace included).
-    Statuses, paths, lines, timings and counts are ours, and a number secret must not
-    mask a line number."""
+    """A copy of ``result`` with every secret of its run masked in every field: the last
+    line of defence, so that what the writers emit never holds a secret, whatever the
+    runner missed (the run's address and namespace included). Numbers are masked only in
+    the user's values (requests, results, errors): a number secret must not mask a line
+    number or a duration."""
     masker = result.masker
     if not masker:
         return result
 
-    def text(value: str | None) -> str | None:
-        return None if value is None else masker.text(value)
+    def copy(holder: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {
+            f.name: masker.data(getattr(holder, f.name), numbers=f.name in _USER_DATA)
+            for f in fields(holder)
+            if f.name not in skip
+        }
 
-    records = [
-        replace(
-            record,
-            name=masker.text(record.name),
-            id=text(record.id),
-            reason=text(record.reason),
-            workflow_id=text(record.workflow_id),
-            run_id=text(record.run_id),
-            ui_link=text(record.ui_link),
-            request=masker.data(record.request),
-            result=masker.data(record.result),
-            error=masker.data(record.error),
-        )
-        for record in result.records
-    ]
-    return replace(
-        result,
-        records=records,
-        playbook=masker.text(result.playbook),
-        path=masker.text(result.path),
-        error=text(result.error),
-        namespace=text(result.namespace),
-        address=text(result.address),
-    )
+    records = [replace(record, **copy(record)) for record in result.records]
+    return replace(result, records=records, **copy(result, ("records", "masker")))
 
 
 def json_report(results: Sequence[RunResult]) -> dict[str, Any]:
