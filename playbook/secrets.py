@@ -4,10 +4,11 @@ prints or writes: the one place that knows every printed form of a secret.
 A secret shows up in output in more shapes than its raw text, so :class:`Masker` replaces
 each of these by ``***``:
 
-* the raw text, and the text as Python (``repr``, ``ascii``, in either quote style) and
-  JSON (``ensure_ascii`` or not, Jinja's ``tojson``) escape it, also escaped twice (the
-  ``repr`` of a message that holds a ``repr``);
-* each of those as XML, HTML and URLs escape them, and quoted by doubling the quote;
+* the raw text, and the text as Python (``repr``, ``ascii``, of its bytes; in either
+  quote style), JSON (``ensure_ascii`` or not, Jinja's ``tojson``), XML, HTML, URLs and
+  a shell escape it or quote it, also escaped twice (the ``repr`` of a message that holds
+  a ``repr``, the JSON of an HTML-escaped text...);
+* each line of a secret that has several (a PEM key printed indented);
 * a prefix of at least 3 characters of any of those where a text was cut: before ``...``
   or ``…``, at the end of a line or of the text; and a suffix just after ``...``. A
   truncated text that cuts a secret loses the rest (a text that merely ends with the first
@@ -28,6 +29,7 @@ import html
 import json
 import logging
 import re
+import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -62,21 +64,36 @@ def _tojson(s: str) -> str:
     return _chars(json.dumps(s)[1:-1], _TOJSON)
 
 
-_CODE: tuple[Callable[[str], str], ...] = (
+def _bytes(quote_escaped: bool) -> Callable[[str], str]:
+    """The body of the ``repr`` of the text's UTF-8 bytes (``b'caf\\xc3\\xa9'``)."""
+
+    def show(s: str) -> str:
+        encoded = s.encode("utf-8", "surrogatepass")
+        body = "".join(repr(bytes([byte]))[2:-1] for byte in encoded)
+        return body.replace("'", "\\'") if quote_escaped else body
+
+    return show
+
+
+def _shell(s: str) -> str:
+    """The text as a shell quotes it, without the outer quotes (a text is shown quoted)."""
+    quoted = shlex.quote(s)
+    return quoted[1:-1] if quoted != s and quoted[:1] == quoted[-1:] == "'" else quoted
+
+
+_ESCAPES: tuple[Callable[[str], str], ...] = (
     _python(repr, True),
     _python(repr, False),
-    lambda s: json.dumps(s)[1:-1],
-    lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
-)
-"""Escapes that nest (a message holding a ``repr`` is itself shown with ``repr``)."""
-_ONCE: tuple[Callable[[str], str], ...] = (
     _python(ascii, True),
     _python(ascii, False),
+    _bytes(True),
+    _bytes(False),
+    lambda s: json.dumps(s)[1:-1],
+    lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
     _tojson,
     lambda s: s.replace("'", "''"),
     lambda s: s.replace('"', '""'),
-)
-_MARKUP: tuple[Callable[[str], str], ...] = (
+    _shell,
     lambda s: html.escape(s, quote=False),
     html.escape,
     lambda s: _chars(s, _XML_ATTRIBUTE),
@@ -87,14 +104,16 @@ _MARKUP: tuple[Callable[[str], str], ...] = (
     lambda s: quote(s),
     quote_plus,
 )
+"""How output escapes a text: as Python (``repr``, ``ascii``, of the text or of its
+bytes, in either quote style), JSON (``ensure_ascii`` or not, Jinja's ``tojson``), SQL,
+YAML and CSV (the quote doubled), a shell, XML, HTML and URLs do."""
 
 
 def printed_forms(secret: str) -> set[str]:
-    """Every form in which output can carry ``secret``'s text."""
-    once = {escape(secret) for escape in _CODE + _ONCE}
-    twice = {second(first(secret)) for first in _CODE for second in _CODE}
-    code = {secret} | once | twice
-    return code | {markup(form) for form in code for markup in _MARKUP}
+    """Every form in which output can carry ``secret``'s text: as it is, and escaped once
+    or twice (the ``repr`` of a message that holds a ``repr``, a JSON report of it...)."""
+    once = {escape(secret) for escape in _ESCAPES}
+    return {secret} | once | {second(form) for form in once for second in _ESCAPES}
 
 
 def _number_text(value: int | float) -> str | None:
@@ -140,6 +159,10 @@ class Masker:
         if len(text) >= MIN_LENGTH and text not in self._texts:
             self._texts.add(text)
             self._pattern = None
+            lines = text.splitlines()
+            if len(lines) > 1:  # (each of them, as printed indented or line by line)
+                for line in lines:
+                    self.add(line.strip())
 
     def __bool__(self) -> bool:
         return bool(self._texts or self._numbers)

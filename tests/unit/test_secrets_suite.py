@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import re
+import shlex
 import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -754,3 +755,14 @@ def test_log_records_are_masked_while_a_run_is_on(caplog: pytest.LogCaptureFixtu
     assert second.exc_text.endswith("ValueError: invalid literal for int() with base 10: '***'")
     assert after.getMessage() == f"after the run: {EVERYTHING}"  # the run is over
     assert logging.getLogRecordFactory() is logging.LogRecord
+
+
+def test_each_line_of_a_secret_with_several_is_masked() -> None:
+    key = (
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nAQEFAASCBKcwggSjAgEAAoIB\n"
+        "-----END PRIVATE KEY-----"
+    )
+    masker = Masker([key])
+    assert masker.text(textwrap.indent(key, "    ")) == "    ***\n    ***\n    ***\n    ***"
+    assert masker.text(f"data={key.encode()!r}") == "data=b'***'"
+    assert Masker([QUOTES]).text(f"echo {shlex.quote(QUOTES)}") == "echo '***'"
