@@ -48,8 +48,11 @@ def error_record(error: BaseException) -> dict[str, Any]:
         return record
     if isinstance(error, PlaybookError):
         return {"type": type(error).__name__, "message": str(error), "details": None}
-    return {"type": type(error).__name__, "message": str(error) or type(error).__name__,
-            "details": None}
+    return {
+        "type": type(error).__name__,
+        "message": str(error) or type(error).__name__,
+        "details": None,
+    }
 
 
 def error_type(error: BaseException) -> str:
@@ -58,18 +61,54 @@ def error_type(error: BaseException) -> str:
     return str(error_record(error)["type"])
 
 
-def matches(expected: Any, actual: Any) -> bool:
-    """Maps: every key given must match, recursively; lists and scalars: equal."""
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _key_path(path: str, key: Any) -> str:
+    text = str(key)
+    return f"{path}.{text}" if text.isidentifier() else f"{path}[{text!r}]"
+
+
+def difference(expected: Any, actual: Any, path: str = "result") -> str | None:
+    """The first place where ``actual`` does not match ``expected``, as ``PATH: expected X,
+    got Y``; None when it matches. Maps: every key given must match, recursively (other
+    keys are ignored); lists: the same length and items; scalars: equal and of one type
+    (an integer matches an equal float)."""
     if isinstance(expected, Mapping):
-        return isinstance(actual, Mapping) and all(
-            key in actual and matches(value, actual[key]) for key, value in expected.items()
-        )
+        if not isinstance(actual, Mapping):
+            return f"{path}: expected a mapping, got {_shown(actual)}"
+        for key, value in expected.items():
+            if key not in actual:
+                return f"{_key_path(path, key)}: missing (expected {_shown(value)})"
+            found = difference(value, actual[key], _key_path(path, key))
+            if found is not None:
+                return found
+        return None
     if isinstance(expected, list):
-        return (isinstance(actual, list) and len(expected) == len(actual)
-                and all(matches(e, a) for e, a in zip(expected, actual)))
+        if not isinstance(actual, list):
+            return f"{path}: expected a list, got {_shown(actual)}"
+        if len(expected) != len(actual):
+            count = f"{len(expected)} item{'' if len(expected) == 1 else 's'}"
+            return f"{path}: expected {count}, got {len(actual)}: {_shown(actual)}"
+        for index, (e, a) in enumerate(zip(expected, actual)):
+            found = difference(e, a, f"{path}[{index}]")
+            if found is not None:
+                return found
+        return None
     if isinstance(expected, float) or isinstance(actual, float):
-        return isinstance(actual, (int, float)) and not isinstance(actual, bool) and expected == actual
-    return bool(type(expected) is type(actual) and expected == actual)
+        same = (
+            isinstance(actual, (int, float)) and not isinstance(actual, bool) and expected == actual
+        )
+    else:
+        same = type(expected) is type(actual) and expected == actual
+    return None if same else f"{path}: expected {_shown(expected)}, got {_shown(actual)}"
+
+
+def matches(expected: Any, actual: Any) -> bool:
+    """Whether ``actual`` matches ``expected`` (see :func:`difference`)."""
+    return difference(expected, actual) is None
 
 
 def judge(expect: Mapping[str, Any], outcome: Outcome) -> list[str]:
@@ -97,8 +136,17 @@ def judge(expect: Mapping[str, Any], outcome: Outcome) -> list[str]:
             message = _failure_message(outcome.error)
             if re.search(pattern, message) is None:
                 problems.append(f"error.message: /{pattern}/ does not match {message!r}")
-    if "result" in expect and outcome.ok and not matches(expect["result"], outcome.result):
-        problems.append(f"result: expected {expect['result']!r}, got {outcome.result!r}")
+    if wanted is None and outcome.error is not None:
+        # an expect that asks for no failure implies success (SPEC section 11)
+        success = "completed" if outcome.action == "await_result" else "succeeded"
+        problems.append(
+            f"status: expected {success}, got {outcome.status} "
+            f"({error_type(outcome.error)}: {outcome.error})"
+        )
+    if "result" in expect and outcome.ok:
+        found = difference(expect["result"], outcome.result)
+        if found is not None:
+            problems.append(found)
     return problems
 
 
@@ -107,6 +155,8 @@ def _failure_message(error: BaseException) -> str:
 
     Both are searched, so ``message: "balance .* too low"`` matches whichever form."""
     cause = error.__cause__
-    inner = getattr(getattr(cause, "cause", None), "message", None) or getattr(cause, "message", None)
+    inner = getattr(getattr(cause, "cause", None), "message", None) or getattr(
+        cause, "message", None
+    )
     text = str(error)
     return f"{inner}\n{text}" if isinstance(inner, str) and inner not in text else text

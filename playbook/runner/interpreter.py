@@ -204,7 +204,7 @@ class Runner:
                     env, step.continue_on_error, "continue_on_error"
                 )
         except PlaybookError as e:
-            return self._finish(record, scope, step, Outcome(step.kind, error=e))
+            return self._finish(record, env, step, Outcome(step.kind, error=e))
         except Exception as e:
             raise self._bug(record, e) from e
         if reason is not None:
@@ -232,13 +232,13 @@ class Runner:
             raise self._bug(record, e) from e
         except ConnectionFailed as e:  # a lazy client met a server it cannot reach
             record.duration = shared.clock.monotonic() - began
-            self._finish(record, scope, step, Outcome(step.kind, error=e))
+            self._finish(record, env, step, Outcome(step.kind, error=e))
             raise
         except Exception as e:
             record.duration = shared.clock.monotonic() - began
             raise self._bug(record, e) from e
         record.duration = shared.clock.monotonic() - began
-        return self._finish(record, scope, step, outcome)
+        return self._finish(record, env, step, outcome)
 
     async def _timed(
         self, step: Step, env: StepEnv, scope: Scope, path: str, depth: int
@@ -300,14 +300,18 @@ class Runner:
             record.workflow_id = masker.text(record.workflow_id)
             record.ui_link = masker.text(record.ui_link) if record.ui_link else None
 
-    def _finish(self, record: StepRecord, scope: Scope, step: Step, outcome: Outcome) -> StepRecord:
+    def _finish(self, record: StepRecord, env: StepEnv, step: Step, outcome: Outcome) -> StepRecord:
         shared = self.shared
         masker = shared.masker
+        scope = env.scope
         self._mask_ids(record)
         record.result = masker.data(outcome.result)
         record.error = masker.data(outcome.error_record())
         if step.expect is not None:
-            problems = judge(step.expect, outcome)
+            try:
+                problems = judge(values.expectation(env, step.expect), outcome)
+            except PlaybookError as e:
+                problems = [str(e)]
             record.status = "failed" if problems else "passed"
             if problems:
                 record.error = {

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from playbook import templating
 from playbook.errors import PlaybookError, TemplateError
 from playbook.expect import Outcome, judge
-from playbook.runner.values import count, number, seconds
+from playbook.runner.values import count, expectation, number, seconds
 
 if TYPE_CHECKING:
     from playbook.model import Step
@@ -71,5 +71,8 @@ def _done(step: Step, outcome: Outcome, until: str | None, env: StepEnv) -> tupl
         finally:
             env.extra = {}
     if step.expect is not None:
-        return not judge(step.expect, outcome), ""
+        try:
+            return not judge(expectation(env, step.expect), outcome), ""
+        except PlaybookError as e:
+            return False, f" ({e})"
     return outcome.ok, ""

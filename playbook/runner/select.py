@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from playbook import templating
+from playbook.runner import values
 
 if TYPE_CHECKING:
     from playbook.model import Step
@@ -56,4 +57,16 @@ def skip_reason(step: Step, env: StepEnv, scope: Scope, *, in_finally: bool) -> 
     target = step.target
     if reason is None and in_finally and target is not None and target not in scope.stubs:
         reason = f"workflow '{target}' was never created in this run"
+    if reason is None and step.kind in _CLOSING and target is not None and target in scope.stubs:
+        stub = scope.stubs[target]
+        never = getattr(stub, "is_new", False) and not getattr(stub, "started", True)
+        if never and values.flag(
+            env, step.fields.get("if_running", False), f"{step.kind}.if_running"
+        ):
+            reason = "never started"
     return reason
+
+
+_CLOSING = ("cancel", "terminate")
+"""With ``if_running``, these are skipped for a workflow that was created but never
+started (a refused start, say): the cleanup pattern of SPEC section 11."""

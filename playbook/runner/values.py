@@ -57,6 +57,12 @@ def count(env: StepEnv, value: Any, field: str) -> int:
     raise PlaybookError(f"{env.where(field)}: {_shown(rendered)} is not a whole number")
 
 
+def expectation(env: StepEnv, expect: Any) -> Any:
+    """``expect`` with its templates rendered, just before an outcome is judged (its values
+    are templates like every other field's: ``{result: {id: "{{ vars.cart_id }}"}}``)."""
+    return env.render(expect, "expect")
+
+
 def flag(env: StepEnv, value: Any, field: str) -> bool:
     """A boolean field that may be a template (``continue_on_error``)."""
     if isinstance(value, bool):

@@ -359,7 +359,7 @@ def test_a_secret_input_never_shows(tmp_path: Path, dev_server: Any) -> None:
         "not found or has already closed",
         "        wrong token ***\n"
         "          assertion failed: inputs.token == 'something else'  ('***' == 'something else')\n",
-        "        expectation not met: result: expected ['not the token'], got "
+        "        expectation not met: result: expected 1 item, got 2: "
         "['***', {'token': '***'}]\n",
         "field log: duration filter: '***' is not a duration",
         ", workflow echo-***-",

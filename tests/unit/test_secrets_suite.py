@@ -104,7 +104,7 @@ STRING_PLAYBOOKS = [
     (
         "expect-mismatch",
         '- set: {a: "{{ inputs.tok }}"}\n  expect: {result: {a: 1}}',
-        "expected {'a': 1}, got {'a': '***'}",
+        "result.a: expected 1, got '***'",
         1,
     ),
     ("duration", '- sleep: "{{ inputs.tok }}"', "field sleep: '***' is not a duration", 1),
@@ -229,7 +229,7 @@ SPECIAL_ATTEMPTS = [
         "integer-expect",
         '- set: {n: "{{ inputs.tok }}"}\n  expect: {result: {n: 1}}',
         INTEGER,
-        "got {'n': ***}",
+        "result.n: expected 1, got ***",
         1,
         kind="integer",
     ),
