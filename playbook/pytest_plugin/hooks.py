@@ -5,7 +5,6 @@ collected as playbooks (the ini option ``playbook_files``, default ``*.playbook.
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from playbook.pytest_plugin.items import PlaybookFile
 from playbook.pytest_plugin.session import SESSION, PlaybookSession
 
 DEFAULT_PATTERNS = ["*.playbook.yaml"]
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -119,12 +117,14 @@ class Settings:
             "namespace": option("namespace") or config.getini("playbook_namespace"),
             "api_key": option("api_key"),
         }
-        inputs: dict[str, str] = {}
-        for pair in [*config.getini("playbook_inputs"), *(option("input") or [])]:
-            name, sep, value = pair.partition("=")
-            if not sep or not _NAME.fullmatch(name.strip()):
-                raise pytest.UsageError(f"--playbook-input takes NAME=VALUE, got {pair!r}")
-            inputs[name.strip()] = value
+        from playbook.errors import UsageError
+        from playbook.inputs import parse_cli_inputs
+
+        try:  # one parser for -i and --playbook-input: a malformed pair's value is not echoed
+            inputs = parse_cli_inputs([*config.getini("playbook_inputs"), *(option("input") or [])])
+        except UsageError as e:
+            said = str(e).replace("-i/--input", "--playbook-input", 1)
+            raise pytest.UsageError(said.replace("-i name=", "--playbook-input name=")) from None
         return cls(
             connection={k: v for k, v in connection.items() if v},
             dev_server=dev_server,

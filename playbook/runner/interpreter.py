@@ -97,7 +97,10 @@ class Runner:
         except BugFound as e:
             self._failed(e.message, bugs.EXIT_CODE)
         except Exception as e:  # a bug outside any step (rendering vars, connecting...)
-            self._failed(bugs.describe(e, f"playbook {self.playbook.path}"), bugs.EXIT_CODE)
+            self._failed(
+                bugs.describe(e, f"playbook {self.playbook.path}", self.shared.masker),
+                bugs.EXIT_CODE,
+            )
         self._in_finally = True
         await self._stage(nested.cleanup(self, self.playbook.finally_steps, "finally"))
         return self._close(began)
@@ -272,7 +275,9 @@ class Runner:
         if isinstance(error, BugFound):
             message = f"internal error in a nested step ({error.record.path})"
         else:
-            message = self.shared.masker.text(bugs.describe(error, f"step {record.path}"))
+            message = self.shared.masker.text(
+                bugs.describe(error, f"step {record.path}", self.shared.masker)
+            )
         record.status = "error"
         record.error = {"type": "InternalError", "message": message, "details": None}
         self._failed(error.message if isinstance(error, BugFound) else message, bugs.EXIT_CODE)

@@ -270,7 +270,8 @@ def test_a_worker_module_that_cannot_be_imported_fails_the_playbooks(
      "ERROR: --playbook-dev-server and --playbook-address exclude each other: the dev server "
      "has an address of its own"),
     (["--playbook-input", "no-equals"],
-     "ERROR: --playbook-input takes NAME=VALUE, got 'no-equals'"),
+     "ERROR: --playbook-input takes NAME=VALUE, got 'no-equals'; write it as --playbook-input "
+     "name=value (the name is letters, digits and _)"),
 ])
 def test_usage_errors(project: pytest.Pytester, args: list[str], message: str) -> None:
     result = run_inprocess(project, *args)
