@@ -1,7 +1,7 @@
 """The ``playbook`` command: parse, call, print. No logic lives here.
 
 Errors reach the user in one place, :func:`main`: a :class:`PlaybookError` prints its
-message and exits with its code, Ctrl-C exits 130, anything else is a bug and exits 3
+message and exits with its code, Ctrl-C or SIGTERM exits 130, anything else is a bug and exits 3
 with a short report. The process ends with ``os._exit`` so that temporalio's native
 threads cannot turn a clean exit into a crash at interpreter shutdown (sdk-python#300).
 """
@@ -139,28 +139,31 @@ def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: st
                 fail_fast: bool, yes: bool, jobs: int, ui_url: str | None, verbose: int,
                 quiet: bool, include_root: str | None) -> int:
     """Run playbooks against Temporal."""
-    import asyncio
+    from playbook.commands.signals import Signals
 
-    from playbook.commands.run import RunRequest, run_async
-    from playbook.inputs import parse_cli_inputs
+    with Signals().installed() as signals:  # from here on, a signal is recorded: the run reacts
+        import asyncio
 
-    connection: dict[str, Any] = {k: v for k, v in {
-        "address": address, "namespace": namespace, "profile": profile,
-        "config_file": config_file, "api_key": api_key, "connect_timeout": connect_timeout,
-    }.items() if v is not None}
-    tls_files = {k: v for k, v in {"server_name": tls_server_name, "server_ca_cert": tls_ca_cert,
-                                   "client_cert": tls_cert, "client_key": tls_key}.items() if v}
-    if tls_files:
-        connection["tls"] = tls_files
-    elif tls is not None:
-        connection["tls"] = tls
-    request = RunRequest(
-        files=files, inputs=parse_cli_inputs(inputs), inputs_file=inputs_file,
-        connection=connection, dev_server=dev_server, time_skipping=time_skipping,
-        workers=workers, junit_xml=junit_xml, json_report=json_report,
-        tags=_tag_set(tags), skip_tags=_tag_set(skip_tags), fail_fast=fail_fast, yes=yes,
-        jobs=jobs, verbosity=-1 if quiet else verbose, ui_url=ui_url, include_root=include_root)
-    return asyncio.run(run_async(request))
+        from playbook.commands.run import RunRequest, run_async
+        from playbook.inputs import parse_cli_inputs
+
+        connection: dict[str, Any] = {k: v for k, v in {
+            "address": address, "namespace": namespace, "profile": profile,
+            "config_file": config_file, "api_key": api_key, "connect_timeout": connect_timeout,
+        }.items() if v is not None}
+        tls_files = {k: v for k, v in {"server_name": tls_server_name, "server_ca_cert": tls_ca_cert,
+                                       "client_cert": tls_cert, "client_key": tls_key}.items() if v}
+        if tls_files:
+            connection["tls"] = tls_files
+        elif tls is not None:
+            connection["tls"] = tls
+        request = RunRequest(
+            files=files, inputs=parse_cli_inputs(inputs), inputs_file=inputs_file,
+            connection=connection, dev_server=dev_server, time_skipping=time_skipping,
+            workers=workers, junit_xml=junit_xml, json_report=json_report,
+            tags=_tag_set(tags), skip_tags=_tag_set(skip_tags), fail_fast=fail_fast, yes=yes,
+            jobs=jobs, verbosity=-1 if quiet else verbose, ui_url=ui_url, include_root=include_root)
+        return asyncio.run(run_async(request, signals))
 
 
 def _tag_set(text: str | None) -> frozenset[str]:
@@ -198,6 +201,10 @@ def _run_cli(args: list[str] | None) -> int:
 
 def main(args: list[str] | None = None) -> None:
     """Entry point of the ``playbook`` console script."""
+    import signal
+
+    # SIGTERM as Ctrl-C (exit 130, not a silent 143), until a command handles both itself
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     code = _run_cli(args)
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -12,6 +12,7 @@ import contextlib
 import importlib.metadata
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@dataclass
+@dataclass(eq=False)
 class DevServer:
     """A running ``temporal server start-dev``; stop it with :meth:`stop`."""
 
@@ -104,14 +105,11 @@ class DevServer:
     def ui_url(self) -> str | None:
         return f"http://{HOST}:{self.ui_port}" if self.ui_port else None
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM to the server's whole process group (it runs in a session of its own),
+        SIGKILL to what is left of it after ``grace`` seconds."""
+        stop_group(self.process, grace)
+        _RUNNING.discard(self)
         if self._log_file is not None:
             with contextlib.suppress(Exception):
                 self._log_file.close()  # type: ignore[attr-defined]
@@ -120,6 +118,46 @@ class DevServer:
         if self.log_path is None or not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+_RUNNING: set[DevServer] = set()
+
+
+def stop_all() -> None:
+    """Stop every dev server this process started and has not stopped (a SIGTERM handler's
+    last word: the servers run in sessions of their own and would outlive us)."""
+    for server in list(_RUNNING):
+        server.stop()
+
+
+def stop_group(process: subprocess.Popen[bytes], grace: float) -> None:
+    """End a child started with ``start_new_session`` and every process of its group.
+
+    The leader is waited for without being reaped (``WNOWAIT``): while it is a zombie its
+    id stays taken, so the SIGKILL that follows cannot reach someone else's group."""
+    if not hasattr(os, "killpg"):  # (Windows: no groups)
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(grace)
+        process.kill()
+        process.wait(5)
+        return
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while not _exited(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait(5)
+
+
+def _exited(pid: int) -> bool:
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped already
+        return True
 
 
 def dev_server_command(
@@ -205,12 +243,13 @@ async def start_dev_server(
         log_path=log_path,
         _log_file=log_file,
     )
+    _RUNNING.add(server)
     try:
         await wait_until_ready(server.address, namespace, timeout=timeout, process=process)
-    except BaseException:
+    except BaseException as e:
         tail = server.log_tail()
         server.stop()
-        if isinstance(tail, str) and tail:
+        if isinstance(e, Exception) and tail:  # (not a cancellation: that goes on up)
             raise ServerFailed(f"the dev server did not start:\n{tail}") from None
         raise
     return server
@@ -247,8 +286,6 @@ def env_without_temporal() -> dict[str, str]:
 
 def run_foreground(command: list[str]) -> int:
     """Run a server command attached to this terminal until it ends or Ctrl-C; 0 on Ctrl-C."""
-    import signal
-
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
     previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:

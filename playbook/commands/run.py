@@ -1,23 +1,34 @@
-"""``playbook run``: the request (files, inputs, options) -> the run environment
-(:mod:`playbook.environment`: servers, workers, connections) -> one runner per file, run
-``--jobs`` at a time under Ctrl-C handling -> the reports and the exit code."""
+"""``playbook run``: the request (files, inputs, options, report paths: every usage problem
+before anything starts) -> the run environment (:mod:`playbook.environment`: servers,
+workers, connections) -> one runner per file, ``--jobs`` at a time -> teardown -> the
+reports and the exit code.
+
+SIGINT and SIGTERM are handled from start to end (:mod:`.signals`): start-up is cancelled
+(the runs are then ``interrupted`` without having started), the runs are interrupted,
+teardown is hurried by a second signal; the reports are written in every case, and a run
+that the command did not see through never says ``passed``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
+from playbook.commands.signals import Signals
 from playbook.environment import RunEnvironment, Server
 from playbook.errors import PlaybookError, UsageError
+from playbook.report.paths import is_stdout
 
 if TYPE_CHECKING:
     from playbook.model import Playbook
     from playbook.records import RunResult
     from playbook.runner import Runner
+    from playbook.secrets import Masker
+
+_STATUS = {1: "failed", 2: "failed", 130: "interrupted"}  # as the runner says; else "error"
 
 
 @dataclass
@@ -40,6 +51,10 @@ class RunRequest:
     ui_url: str | None = None
     include_root: str | None = None
 
+    @property
+    def reports(self) -> dict[str, str | None]:
+        return {"--json-report": self.json_report, "--junit-xml": self.junit_xml}
+
 
 def _server(request: RunRequest) -> Server | None:
     if request.dev_server and request.time_skipping:
@@ -57,105 +72,249 @@ def _given(request: RunRequest) -> dict[str, Any]:
     return given
 
 
-async def run_async(request: RunRequest) -> int:
-    from playbook.inputs import resolve_each
-    from playbook.loader import load_many
-    from playbook.runner import uses_temporal
-
-    # every usage problem (options, files, inputs) is reported before anything starts
-    environment = RunEnvironment(
-        request.connection, server=_server(request), workers=request.workers, ui_url=request.ui_url
-    )
-    playbooks = load_many(list(request.files), include_root=request.include_root)
-    resolved = resolve_each(
-        [(p.path, p.inputs) for p in playbooks], _given(request), from_cli=bool(request.inputs)
-    )
-    if request.workers or environment.server or any(uses_temporal(p) for p in playbooks):
-        from playbook import devserver
-
-        devserver.quiet_runtime()  # (imports temporalio: only when it is needed anyway)
-    results: list[RunResult] = []
+async def run_async(request: RunRequest, signals: Signals | None = None) -> int:
+    """Run the request; the exit code. ``signals`` are the command's (installed from its
+    start, see :meth:`Signals.install`); without them, they are handled from here on."""
+    signals = Signals() if signals is None else signals
+    command = _Command(request, signals)
+    with signals.in_loop(asyncio.get_running_loop()):
+        command.prepare()  # a usage error here: nothing started, no report
+        error = await command.execute()
     try:
-        async with environment:
-            runners = [_runner(request, environment, p, i) for p, i in zip(playbooks, resolved)]
-            results = [r.shared.result for r in runners]
-            try:  # where the first playbook connects
-                await environment.host_workers(playbooks[0], resolved[0])
-            except PlaybookError as e:  # its message names the connection: mask it too
-                e.args = (_mask(runners, str(e)),)
-                raise
-            await _run_all(request, runners)
+        code = command.write_reports()  # (a FIFO's reader is waited for outside the loop)
     finally:
-        if results:
-            _write_reports(request, results)
-    from playbook.report.files import worst_exit_code
-
-    return worst_exit_code(r.exit_code for r in results) if results else 0
-
-
-def _mask(runners: Sequence[Runner], text: str) -> str:
-    for runner in runners:
-        text = runner.shared.masker.text(text)
-    return text
+        signals.finish()
+    if isinstance(error, PlaybookError) and signals.interrupted:
+        sys.stderr.write(f"error: {error}\n")  # said, but the exit code is the signal's
+    elif error is not None:
+        raise error
+    return code
 
 
-def _runner(
-    request: RunRequest, environment: RunEnvironment, playbook: Playbook, inputs: dict[str, Any]
-) -> Runner:
-    from playbook.report.console import ConsoleReporter
-    from playbook.runner import RunOptions, is_interactive
+class _Command:
+    def __init__(self, request: RunRequest, signals: Signals) -> None:
+        self.request = request
+        self.signals = signals
+        self.environment: RunEnvironment
+        self.playbooks: list[Playbook] = []
+        self.inputs: list[dict[str, Any]] = []
+        self.console: TextIO = sys.stdout
+        self.results: list[RunResult] = []
+        self.maskers: list[Masker] = []
+        self.done: set[int] = set()  # ids of the results whose runs ended on their own
 
-    options = RunOptions(
-        tags=request.tags,
-        skip_tags=request.skip_tags,
-        fail_fast=request.fail_fast,
-        yes=request.yes,
-        interactive=is_interactive(),
-    )
-    return environment.runner(
-        playbook, inputs, options=options, reporter=ConsoleReporter(verbosity=request.verbosity)
-    )
+    # -- before anything starts ------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Every usage problem (options, report paths, files, inputs), then a result per
+        file that says the truth even if nothing more happens."""
+        from playbook.inputs import resolve_each
+        from playbook.loader import load_many
+        from playbook.report.paths import check
+        from playbook.runner import new_result, uses_temporal
 
-def _write_reports(request: RunRequest, results: list[RunResult]) -> None:
-    from playbook.report.files import write_json_report, write_junit_xml
+        request = self.request
+        self.environment = RunEnvironment(
+            request.connection,
+            server=_server(request),
+            workers=request.workers,
+            ui_url=request.ui_url,
+        )
+        problems = check(request.reports)
+        if problems:
+            raise UsageError("\n".join(problems))
+        if any(map(is_stdout, request.reports.values())):
+            self.console = sys.stderr  # standard output holds the report, and nothing else
+        self.playbooks = load_many(list(request.files), include_root=request.include_root)
+        self.inputs = resolve_each(
+            [(p.path, p.inputs) for p in self.playbooks],
+            _given(request),
+            from_cli=bool(request.inputs),
+        )
+        if request.workers or self.environment.server or any(map(uses_temporal, self.playbooks)):
+            from playbook import devserver
 
-    if request.json_report:
-        write_json_report(request.json_report, results)
-    if request.junit_xml:
-        write_junit_xml(request.junit_xml, results)
+            devserver.quiet_runtime()  # (imports temporalio: only when it is needed anyway)
+        self.maskers = [self.environment.masker(p, i) for p, i in zip(self.playbooks, self.inputs)]
+        self.results = [new_result(p) for p in self.playbooks]
+        for result, masker in zip(self.results, self.maskers):
+            result.masker = masker  # (the report writers mask with it)
 
+    # -- start-up, the runs, teardown ------------------------------------------------------
 
-async def _run_all(request: RunRequest, runners: list[Runner]) -> None:
-    loop = asyncio.get_running_loop()
-    presses = 0
+    async def execute(self) -> BaseException | None:
+        """Start, run, tear down; what went wrong is recorded in the results and returned
+        (to be raised once the reports are written)."""
+        error: BaseException | None = None
+        try:
+            runners = await self._start_up()
+            if runners is None:
+                self._say(f"interrupted ({self.signals.name}) before the run started; nothing ran")
+                self._unfinished(130, f"interrupted ({self.signals.name}) before the run started")
+            else:
+                await self._run(runners)
+        except PlaybookError as e:  # the servers or the workers failed us
+            e.args = (self._masked(str(e)),)  # its message may name the connection
+            self._unfinished(e.exit_code, str(e))
+            error = e
+        except (asyncio.CancelledError, KeyboardInterrupt) as e:  # (from outside)
+            self._unfinished(130, "interrupted")
+            error = e
+        except BaseException as e:  # a bug
+            self._unfinished(3, f"the command stopped: {type(e).__name__}: {e}")
+            error = e
+        teardown_error = await self._teardown()
+        self._interrupted_late()
+        return error or teardown_error
 
-    def interrupt() -> None:
-        nonlocal presses
-        presses += 1
-        for runner in runners:
-            runner.interrupt(hard=presses > 1)
+    async def _start_up(self) -> list[Runner] | None:
+        """The servers, the runners, the workers; None if a signal stopped it."""
+        if self.signals.interrupted:
+            return None
+        task = asyncio.ensure_future(self._start())
+        by_signal = False
 
-    handled = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, interrupt)
-            handled.append(sig)
-    try:
-        gate = asyncio.Semaphore(max(1, request.jobs))
+        def stop() -> None:
+            nonlocal by_signal
+            by_signal = True
+            task.cancel()
+
+        with self.signals.reacting(stop):
+            try:
+                runners = await task
+            except asyncio.CancelledError:
+                if by_signal and task.cancelled():
+                    return None
+                raise
+        return None if self.signals.interrupted else runners  # (one came as it ended)
+
+    async def _start(self) -> list[Runner]:
+        environment = self.environment
+        await environment.start()
+        runners = [self._runner(p, i) for p, i in zip(self.playbooks, self.inputs)]
+        self.results = [r.shared.result for r in runners]
+        self.maskers = [r.shared.masker for r in runners]
+        # the workers connect where the first playbook does
+        await environment.host_workers(self.playbooks[0], self.inputs[0])
+        return runners
+
+    def _runner(self, playbook: Playbook, inputs: dict[str, Any]) -> Runner:
+        from playbook.report.console import ConsoleReporter
+        from playbook.runner import RunOptions, is_interactive
+
+        request = self.request
+        options = RunOptions(
+            tags=request.tags,
+            skip_tags=request.skip_tags,
+            fail_fast=request.fail_fast,
+            yes=request.yes,
+            # a question would land in the report on standard output
+            interactive=is_interactive() and self.console is sys.stdout,
+        )
+        reporter = ConsoleReporter(self.console, verbosity=request.verbosity)
+        return self.environment.runner(playbook, inputs, options=options, reporter=reporter)
+
+    async def _run(self, runners: list[Runner]) -> None:
+        """The runs, ``--jobs`` at a time; a signal interrupts them (a second one: hard)."""
+        gate = asyncio.Semaphore(max(1, self.request.jobs))
         stop = False
+
+        def interrupt() -> None:
+            for runner in runners:
+                runner.interrupt(hard=self.signals.count > 1)
 
         async def one(runner: Runner) -> None:
             nonlocal stop
             async with gate:
                 if stop or any(r.shared.interrupted for r in runners):
                     runner.shared.result.status = "skipped"
-                    return
-                await runner.run()
-                if request.fail_fast and runner.shared.exit_code != 0:
-                    stop = True
+                else:
+                    await runner.run()
+                    stop = stop or (self.request.fail_fast and runner.shared.exit_code != 0)
+                self.done.add(id(runner.shared.result))
 
-        await asyncio.gather(*(one(r) for r in runners))
-    finally:
-        for sig in handled:
-            loop.remove_signal_handler(sig)
+        with self.signals.reacting(interrupt):
+            await asyncio.gather(*(one(r) for r in runners))
+
+    async def _teardown(self) -> BaseException | None:
+        """Workers, then servers; bounded, and a second signal cuts it short."""
+        task = asyncio.ensure_future(self.environment.aclose())
+
+        def hurry() -> None:
+            if self.signals.count > 1:
+                task.cancel()
+
+        with self.signals.reacting(hurry):
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.cancelled() or not self.signals.count > 1:
+                    raise
+            except Exception as e:  # (a worker's shutdown failed: a bug of ours or the SDK's)
+                return e
+            finally:
+                self.environment.stop_servers()
+        return None
+
+    # -- what the results say --------------------------------------------------------------
+
+    def _unfinished(self, code: int, message: str) -> None:
+        """Every run that did not end on its own ended with ``code`` because of ``message``."""
+        for result, masker in zip(self.results, self.maskers):
+            if id(result) not in self.done:
+                result.status, result.exit_code = _STATUS.get(code, "error"), code
+                result.error = result.error or masker.text(message)
+                self.done.add(id(result))
+
+    def _interrupted_late(self) -> None:
+        """A signal that came when no run could take it (as the runs ended, or in
+        teardown): the command exits 130, so the reports say so, and what the run was."""
+        from playbook.report.files import worst_exit_code
+
+        if (
+            not self.signals.interrupted
+            or worst_exit_code(r.exit_code for r in self.results) == 130
+        ):
+            return
+        when = (
+            f"interrupted ({self.signals.name}) after the run had ended, as the command shut down"
+        )
+        self._say(when)
+        for result in self.results:
+            before = f"{result.status}, exit {result.exit_code}"
+            result.error = f"{when} (it had {before})" + (
+                f": {result.error}" if result.error else ""
+            )
+            result.status, result.exit_code = "interrupted", 130
+
+    def _masked(self, text: str) -> str:
+        for masker in self.maskers:
+            text = masker.text(text)
+        return text
+
+    def _say(self, message: str) -> None:
+        self.console.write(f"error: {message}\n")
+        self.console.flush()
+
+    # -- the reports -----------------------------------------------------------------------
+
+    def write_reports(self) -> int:
+        """Write each report asked for (one failing does not stop the other); the exit
+        code: the runs', 3 if a report could not be written, 130 after a signal."""
+        from playbook.report.files import worst_exit_code, write_json_report, write_junit_xml
+
+        codes = [r.exit_code for r in self.results] + ([130] if self.signals.interrupted else [])
+        before = self.signals.count
+        writers = {"--json-report": write_json_report, "--junit-xml": write_junit_xml}
+        for flag, path in self.request.reports.items():
+            if path is None:
+                continue
+            try:
+                writers[flag](path, self.results, stop=lambda: self.signals.count > before)
+            except OSError as e:
+                reason = e.strerror or str(e)
+                sys.stderr.write(
+                    f"error: {flag} {path}: the report could not be written: {reason}\n"
+                )
+                codes.append(130 if self.signals.count > before else 3)
+        return worst_exit_code(codes)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from types import TracebackType
@@ -31,7 +32,7 @@ from playbook.environment.settings import (
     resolve,
 )
 from playbook.errors import PlaybookError, UsageError
-from playbook.secrets import Masker
+from playbook.secrets import Masker, environment_secrets
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -100,7 +101,7 @@ class RunEnvironment:
             self.embedded = embedded(server.address, server.namespace, self.overrides.timeout)
             self.ui_url = self.ui_url or server.ui_url
         elif self.server == "time-skipping":
-            testing: Any = await devserver.start_time_skipping()
+            testing: Any = await _started(devserver.start_time_skipping())
             self._stack.push_async_callback(testing.shutdown)
             client = testing.client
             self.embedded = embedded(
@@ -182,6 +183,25 @@ class RunEnvironment:
 
     # -- runners ---------------------------------------------------------------------------
 
+    def masker(
+        self,
+        playbook: Playbook,
+        inputs: Mapping[str, Any],
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Masker:
+        """The secrets of a run of ``playbook``: its secret inputs, the API keys given and
+        the environment's own (``TEMPORAL_API_KEY``...)."""
+        from playbook.inputs import secret_names
+
+        return Masker(
+            [
+                *(inputs.get(n) for n in secret_names(playbook.inputs)),
+                self.overrides.options.get("api_key"),
+                (overrides or {}).get("api_key"),
+                *environment_secrets(os.environ),
+            ]
+        )
+
     def runner(
         self,
         playbook: Playbook,
@@ -193,17 +213,10 @@ class RunEnvironment:
     ) -> Runner:
         """A runner for one playbook in this environment: its connection, the secrets to
         mask, the UI links, the sleep (time-skipping's, with that server)."""
-        from playbook.inputs import secret_names
         from playbook.runner import Runner, Shared, new_result, uses_temporal
 
         values = dict(inputs)
-        masker = Masker(
-            [
-                *(values.get(n) for n in secret_names(playbook.inputs)),
-                self.overrides.options.get("api_key"),
-                (overrides or {}).get("api_key"),
-            ]
-        )
+        masker = self.masker(playbook, values, overrides)
         connection: Connection | None = None
         address = namespace = None
         if uses_temporal(playbook):  # a playbook of log/set/assert steps never connects
@@ -225,6 +238,20 @@ class RunEnvironment:
             sleep=self.sleep,
         )
         return Runner(playbook, values, shared)
+
+
+async def _started(starting: Awaitable[Any], wait: float = 30.0) -> Any:
+    """The time-skipping server once it has started. Cancelled meanwhile (a signal), its
+    start is seen through (briefly) and the server shut down: the SDK's start cannot be
+    stopped half-way, and a server it started is a process of ours."""
+    task = asyncio.ensure_future(starting)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            server = await asyncio.wait_for(task, wait)
+            await asyncio.wait_for(server.shutdown(), wait)
+        raise
 
 
 async def _connect(connection: Connection) -> Client:

@@ -3,16 +3,23 @@
 clients) living on one background thread that runs an asyncio event loop. It starts when
 the first playbook runs (a ``--collect-only`` starts nothing) and stops when pytest
 unconfigures; if it cannot start, every later run fails with the same error.
+
+SIGTERM ends pytest without unconfiguring it, so while the session runs, a SIGTERM handler
+stops the dev server (its whole process group) first, then hands the signal on to the
+handler from before (the default one ends the process, as it would have).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import sys
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Future
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -45,6 +52,7 @@ class PlaybookSession:
         self._thread: threading.Thread | None = None
         self._started = False
         self._failure: PlaybookError | None = None
+        self._sigterm: tuple[Callable[..., None], Any] | None = None
 
     # the loop
 
@@ -82,11 +90,40 @@ class PlaybookSession:
         if self._started:
             return
         self._started = True
+        self._stop_on_sigterm()  # (before the start: a server may be up before it fails)
         try:
             self._submit(self._start()).result()
         except PlaybookError as e:
             self._failure = e
             raise
+
+    def _stop_on_sigterm(self) -> None:
+        """Stop the servers on SIGTERM, then let it do what it did before."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous in (signal.SIG_IGN, None):
+            return
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            from playbook import devserver
+
+            devserver.stop_all()  # (also one that is still starting on the loop's thread)
+            signal.signal(signal.SIGTERM, previous)
+            if callable(previous):
+                previous(signum, frame)
+            else:  # the default: end this process of the signal, as without us
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        self._sigterm = (on_sigterm, previous)
+
+    def _restore_sigterm(self) -> None:
+        if self._sigterm is not None:
+            ours, previous = self._sigterm
+            self._sigterm = None
+            if signal.getsignal(signal.SIGTERM) is ours:
+                signal.signal(signal.SIGTERM, previous)
 
     async def _start(self) -> None:
         await self.environment.start()
@@ -105,6 +142,7 @@ class PlaybookSession:
                     self._thread.join(timeout=30)
         finally:
             self.environment.stop_servers()
+            self._restore_sigterm()
             self._loop = self._thread = None
 
     # one run

@@ -9,12 +9,10 @@ per step). docs/reports.md describes both.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import re
-import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 
 from playbook import __version__
 from playbook.records import RunResult, StepRecord
+from playbook.report import paths
 
 JSON_REPORT_VERSION = 1
 
@@ -32,27 +31,6 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MESSAGE_LIMIT = 500
 _RUN_ERROR_TYPES = {"error": "RunError", "interrupted": "Interrupted"}
-
-
-def _atomic_write(path: str | Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename: a reader never sees half a
-    report, and an earlier report survives a failed write."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        # backslashreplace: a lone surrogate (from a payload) becomes \udXXX, which in a
-        # JSON string is the same value again, instead of losing the report.
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
-            f.write(text)
-        # mkstemp makes the file 0600; a report is as readable as any file the user makes.
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 _USER_DATA = ("request", "result", "error")
@@ -124,8 +102,12 @@ def json_report_text(results: Sequence[RunResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_json_report(path: str | Path, results: Sequence[RunResult]) -> None:
-    _atomic_write(path, json_report_text(results))
+def write_json_report(
+    path: str | Path, results: Sequence[RunResult], *, stop: Callable[[], bool] | None = None
+) -> None:
+    """Write the JSON report to ``path`` as what it is: ``-`` (standard output), a device,
+    a FIFO or a link written through, a regular file atomically (:mod:`.paths`)."""
+    paths.write_text(path, json_report_text(results), stop=stop)
 
 
 def worst_exit_code(codes: Any) -> int:
@@ -283,5 +265,8 @@ def junit_xml(results: Sequence[RunResult]) -> str:
     )
 
 
-def write_junit_xml(path: str | Path, results: Sequence[RunResult]) -> None:
-    _atomic_write(path, junit_xml(results))
+def write_junit_xml(
+    path: str | Path, results: Sequence[RunResult], *, stop: Callable[[], bool] | None = None
+) -> None:
+    """Write the JUnit XML report to ``path``, as :func:`write_json_report` does."""
+    paths.write_text(path, junit_xml(results), stop=stop)
