@@ -12,7 +12,9 @@ Two passes over a :class:`~playbook.yamlsource.Source`:
    ids, ``workflow`` references in scope and stubs of existing executions that would be
    started (:mod:`.scopes`), workflow option problems (:mod:`playbook.options`) and
    durations (:mod:`.step_rules`), template and expression syntax, and references to
-   steps, inputs and vars that do not exist (:mod:`.template_checks`).
+   steps, inputs and vars that do not exist (:mod:`.template_checks`), filters and tests
+   that the sandbox does not have, and bare names that no context provides where the
+   template is (:mod:`.template_names`).
 
 :mod:`.shape` holds the step's shape as the schema gives it, :mod:`.values` what a single
 value reads or means. Files that a playbook includes are the loader's business; this

@@ -1,6 +1,8 @@
 """Checks of the values that are rendered or evaluated: template and expression syntax,
-durations, and what templates read (steps, inputs and vars that must exist, in the order
-the playbook makes them: the connection before vars, vars before steps, vars in order)."""
+durations, the filters and tests they apply and the bare names they read
+(:mod:`.template_names`), and the steps, inputs and vars they read, which must exist, in
+the order the playbook makes them: the connection before vars, vars before steps, vars in
+order."""
 
 from __future__ import annotations
 
@@ -10,6 +12,11 @@ from typing import Any
 from playbook.suggest import did_you_mean
 from playbook.templating import check_expression, check_template, is_template
 from playbook.validation.context import Context
+from playbook.validation.template_names import (
+    filter_and_test_problems,
+    undefined_name,
+    visible_names,
+)
 from playbook.validation.values import TemplateRefs, duration_problem, template_refs
 from playbook.yamlsource import YamlPath
 
@@ -30,13 +37,8 @@ def duration(ctx: Context, value: Any, path: YamlPath) -> None:
 
 
 def expression(ctx: Context, value: Any, path: YamlPath) -> None:
-    if not isinstance(value, str):
-        return
-    problem = check_expression(value)
-    if problem:
-        ctx.add(path, f"{problem.rstrip('.')}; fix the expression")
-        return
-    _references(ctx, template_refs(value, expression=True), path)
+    if isinstance(value, str):
+        _check(ctx, value, path, expression=True)
 
 
 def templates(ctx: Context, value: Any, path: YamlPath, order: VarOrder | None = None) -> None:
@@ -49,11 +51,34 @@ def templates(ctx: Context, value: Any, path: YamlPath, order: VarOrder | None =
         for index, item in enumerate(value):
             templates(ctx, item, (*path, index), order)
     elif is_template(value):
-        problem = check_template(value)
+        _check(ctx, value, path, order=order)
+
+
+def _check(
+    ctx: Context,
+    value: str,
+    path: YamlPath,
+    order: VarOrder | None = None,
+    *,
+    expression: bool = False,
+) -> None:
+    """One template or expression: its filters and tests, else its syntax; then what it
+    reads. (The compiler stops at the first unknown filter or test, in words of its own.)"""
+    refs = template_refs(value, expression=expression)
+    unknown = filter_and_test_problems(refs)
+    for message in unknown:
+        ctx.add(path, message)
+    if not unknown:
+        problem = check_expression(value) if expression else check_template(value)
         if problem:
-            ctx.add(path, f"{problem.rstrip('.')}; fix the template")
+            kind = "expression" if expression else "template"
+            ctx.add(path, f"{problem.rstrip('.')}; fix the {kind}")
             return
-        _references(ctx, template_refs(value), path, order)
+    _references(ctx, refs, path, order)
+    visible = visible_names(ctx, path)
+    if visible is not None:
+        for name in sorted(refs.free - visible):
+            ctx.add(path, undefined_name(ctx, name, path, visible, expression=expression))
 
 
 def check_templates_outside_steps(ctx: Context) -> None:

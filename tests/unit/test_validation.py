@@ -3,6 +3,8 @@ messages with line and column; several problems at once; valid playbooks stay cl
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -269,3 +271,98 @@ def test_load_checks_inputs_when_given(tmp_path: Path) -> None:
         "input 'count': missing required input; give it with -i count=VALUE or in --inputs-file",
     ]
     assert load(path, inputs={}, allow_missing_inputs=True).input_values == {}
+
+
+NAMES_THAT_WORK = """\
+version: 1
+name: names that work
+vars: {greeting: "{{ 'hello' | upper }}"}
+inputs: {customers: {type: array, default: [alice, bob]}}
+steps:
+  - id: outer
+    foreach:
+      items: "{{ inputs.customers | select('string') | map('lower') | list }}"
+      as: customer
+      concurrency: "{{ inputs.customers | length }}"
+      steps:
+        - log: "{{ customer }} {{ index }} {{ vars.greeting }}"
+        - parallel:
+            steps:
+              - foreach:
+                  items: "{{ [customer] }}"
+                  steps:
+                    - log: "{{ customer }} {{ item }} {{ index }}"
+                      when: item is string and customer is defined
+        - include: {playbook: inner.yaml, inputs: {who: "{{ customer }}"}}
+  - id: count
+    log: "{% set n = 1 %}{% for c in inputs.customers %}{{ c }}{{ loop.index }}{% endfor %}{{ n }}"
+    retry: {until: "result is none or result | length > 0", timeout: "{{ '2s' }}"}
+  - log: "{{ uuid() }} {{ now() }} {{ range(2) | list }} {{ dict(a=1) }} {{ namespace(a=1).a }}"
+  - log: "{{ env.HOME | default('') }} {{ run.id }} {{ steps.count.result }}"
+  - log: "{% if steps.count.result is none %}{{ steps.count.result | to_json }}{% endif %}"
+"""
+INNER = (
+    "version: 1\nname: inner\ninputs:\n  who: {type: string}\nsteps:\n  - log: '{{ inputs.who }}'\n"
+)
+
+
+def test_names_and_filters_that_work_are_valid(tmp_path: Path) -> None:
+    """Loop variables inside their foreach (also through parallel and nested loops, and in
+    an include's inputs), ``result`` in retry.until, a template's own names, the globals,
+    and filters and tests of the sandbox, also by name in select and map."""
+    write(tmp_path, "inner.yaml", INNER)
+    assert problems_of(write(tmp_path, "ok.yaml", NAMES_THAT_WORK)) == []
+
+
+def test_template_refs_name_filters_tests_and_free_names() -> None:
+    refs = template_refs(
+        "{% set n = 1 %}{% for c in vars.xs | map('uper') %}{{ c | fmt }}{{ n }}{% endfor %}"
+        "{% if ok %}{{ order_id | later }}{% endif %}{{ x is palindrome }}"
+        "{{ [1] | selectattr('a', 'odd') | reject('evn') | list }}"
+    )
+    assert refs.free == {"vars", "ok", "order_id", "x"}
+    assert refs.filters == {"map", "uper", "fmt", "later", "selectattr", "reject", "list"}
+    assert refs.tests == {"palindrome", "odd", "evn"}
+    assert template_refs("x ==", expression=True).free == frozenset()
+
+
+def test_an_included_playbook_does_not_see_the_loop_variable(tmp_path: Path) -> None:
+    """An included playbook has its own names: a loop variable of the including foreach
+    is not one of them."""
+    write(tmp_path, "inner.yaml", "version: 1\nname: inner\nsteps:\n  - log: '{{ customer }}'\n")
+    main = write(
+        tmp_path,
+        "main.yaml",
+        "version: 1\nname: main\nsteps:\n  - foreach:\n      items: [a]\n      as: customer\n"
+        "      steps:\n        - include: {playbook: inner.yaml}\n",
+    )
+    assert problems_of(main) == [
+        f"{tmp_path}/inner.yaml:4:10: steps[0].log: customer is not defined; here a template "
+        "can read inputs, vars, env, steps and run, and call dict(), namespace(), now(), "
+        "range() and uuid()"
+    ]
+
+
+def test_run_refuses_an_unknown_filter_before_connecting(tmp_path: Path) -> None:
+    """``run`` validates first: exit 2, nothing connects (the address would refuse)."""
+    path = write(
+        tmp_path,
+        "greet.yaml",
+        "version: 1\nname: greet\nvars:\n  who: world\nsteps:\n"
+        '  - log: "{{ vars.who | format_greeting }}"\n',
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "playbook", "run", str(path), "--address", "127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"error: {path}:6:10: steps[0].log: no filter named 'format_greeting'; the filters are "
+        "Jinja's built-in ones and to_json, from_json and duration",
+        '   6 |   - log: "{{ vars.who | format_greeting }}"',
+        "     |          ^",
+        "1 problem found",
+    ]
