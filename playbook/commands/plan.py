@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 
-from playbook import templating
+from playbook import numbers, templating
 from playbook.commands.validate import gather_inputs
 from playbook.errors import InvalidInputs, TemplateError
 from playbook.inputs import resolve_inputs, secret_names
@@ -64,6 +64,8 @@ def _flow(value: Any, top: bool = True) -> str:
         return "{" + ", ".join(f"{k}: {_flow(v, False)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_flow(v, False) for v in value) + "]"
+    if numbers.too_big(value):
+        return numbers.DESCRIBED
     return json.dumps(value, ensure_ascii=False)
 
 

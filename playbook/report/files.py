@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from playbook import __version__
+from playbook import __version__, numbers
 from playbook.records import RunResult, StepRecord
 from playbook.report import paths
 
@@ -68,7 +68,10 @@ def json_report(results: Sequence[RunResult]) -> dict[str, Any]:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:  # an integer too long for Python to write out: shown as such
+        return json.dumps(numbers.printable(value), ensure_ascii=False, default=str)
 
 
 def json_report_text(results: Sequence[RunResult]) -> str:
@@ -180,7 +183,7 @@ def _step_case(result: RunResult, record: StepRecord) -> ET.Element:
         text = message
         if error.get("details") is not None:
             text += "\n\ndetails: " + json.dumps(
-                error["details"], indent=2, ensure_ascii=False, default=str
+                numbers.printable(error["details"]), indent=2, ensure_ascii=False, default=str
             )
         if record.workflow_id:
             text += f"\n\nworkflow: {record.workflow_id}"

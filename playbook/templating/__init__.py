@@ -18,13 +18,18 @@ evaluated with ``compile_expression`` instead, which returns the object itself.
 
 Resource limits are enforced cooperatively (binary operators, calls, filters, loop
 iterations and output chunks all check a deadline and sizes) with a ``SIGALRM`` backstop
-when rendering on the main thread and nobody else owns that signal.
+when rendering on the main thread and nobody else owns that signal. Sizes are checked
+before a value is built wherever the arguments tell what it would be; a value weighs
+every reference to a shared part again, and no result holds an integer longer than
+Python can write out (``playbook.numbers``).
 
 The modules, each owning one thing (later ones import earlier ones):
 
 ``refusals``     the exceptions raised inside a render, and the refusal of internals
 ``timing``       the time budget of one render: deadline, ``tick()``, the alarm
 ``limits``       the size limits, the weight of a value, and their checks
+``formats``      ``%`` and ``str.format``, sized field by field before they write
+``sizing``       filters and string methods sized from their arguments before they run
 ``messages``     how whatever a render raises becomes our ``TemplateError``
 ``functions``    the globals and filters we add: ``uuid``, ``now``, JSON, ``duration``
 ``loops``        for-loops that check the deadline item by item (a compiler change)

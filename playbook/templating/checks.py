@@ -15,6 +15,7 @@ from playbook.templating.environment import (
     ENV,
     compiled_expression,
     compiled_template,
+    long_numbers_refused,
     native_expression,
 )
 from playbook.templating.limits import MAX_TEMPLATE_LENGTH
@@ -57,15 +58,16 @@ def parse(value: str, *, expression: bool = False) -> nodes.Template | None:
     if len(value) > MAX_TEMPLATE_LENGTH:
         return None
     try:
-        if not expression:
-            return ENV.parse(value)
-        parser = Parser(ENV, value, state="variable")
-        body = parser.parse_expression()
-        if not parser.stream.eos:
-            return None
-        tree = nodes.Template([nodes.Output([body])])
-        tree.set_environment(ENV)
-        return tree
+        with long_numbers_refused():
+            if not expression:
+                return ENV.parse(value)
+            parser = Parser(ENV, value, state="variable")
+            body = parser.parse_expression()
+            if not parser.stream.eos:
+                return None
+            tree = nodes.Template([nodes.Output([body])])
+            tree.set_environment(ENV)
+            return tree
     except (TemplateSyntaxError, RecursionError):
         return None
 

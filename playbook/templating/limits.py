@@ -1,18 +1,20 @@
 """How big a template, and what it builds, may get: the size limits and their checks.
 
 A value's *weight* is its size once written out: items counted through nesting plus
-string lengths. Filters, calls, operators and ``{{ }}`` output check the weight of what
-they take and give against these limits; ``*`` and ``**`` are checked before they run.
-Every check refuses with a ``Refused`` that says which limit was hit.
+string lengths, every reference to a shared value again. Filters, calls, operators and
+``{{ }}`` output check the weight of what they take and give against these limits; ``*``
+and ``**`` are checked before they run (and ``sizing`` and ``formats`` check other calls
+before they run). Every check refuses with a ``Refused`` that says which limit was hit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MappingView
 from typing import Any
 
 from jinja2.runtime import Undefined
 
+from playbook import numbers
 from playbook.templating.refusals import Refused
 from playbook.templating.timing import CURRENT
 
@@ -26,6 +28,11 @@ MAX_RANGE = 100_000
 """Most items ``range()`` may produce."""
 MAX_INT_BITS = 100_000
 """Largest integer ``*`` and ``**`` may produce, in bits (about 30,000 digits)."""
+MAX_INT_DIGITS = numbers.MAX_INT_DIGITS
+"""Most digits of an integer a template may give back (and Python may write out)."""
+
+_TEXTS = (str, bytes, bytearray)
+_REPEATABLE = (*_TEXTS, list, tuple)
 
 
 def too_many_items() -> Refused:
@@ -44,6 +51,16 @@ def too_big_number() -> Refused:
     return Refused(f"the result would be a number larger than {MAX_INT_BITS} bits")
 
 
+def too_many_digits() -> Refused:
+    return Refused(f"the result would be a number with more than {MAX_INT_DIGITS} digits")
+
+
+def unwritable_number() -> Refused:
+    return Refused(
+        f"a number with more than {MAX_INT_DIGITS} digits is too long to turn into text or back"
+    )
+
+
 def check_length(source: str) -> None:
     if len(source) > MAX_TEMPLATE_LENGTH:
         raise Refused(f"template is longer than {MAX_TEMPLATE_LENGTH} characters")
@@ -55,7 +72,7 @@ def weight(value: object, cap: int = MAX_ITEMS) -> int:
     Shared references count every time they appear (that is what ``str()`` or JSON would
     write). Stops counting past ``cap``. Never consumes iterators.
     """
-    if isinstance(value, str):
+    if isinstance(value, (str, bytes, bytearray)):
         return len(value)
     if value is None or isinstance(value, (bool, float, Undefined)):
         return 1
@@ -63,7 +80,7 @@ def weight(value: object, cap: int = MAX_ITEMS) -> int:
         return max(1, value.bit_length() // 3)
     if isinstance(value, range):
         return len(value)
-    if not isinstance(value, (Mapping, list, tuple, set, frozenset)):
+    if not isinstance(value, (Mapping, list, tuple, set, frozenset, MappingView)):
         return 1
     budget = CURRENT.get()
     if budget is not None:
@@ -97,7 +114,7 @@ def weight(value: object, cap: int = MAX_ITEMS) -> int:
 
 def check_weight(value: object) -> None:
     if weight(value) > MAX_ITEMS:
-        raise too_long() if isinstance(value, str) else too_many_items()
+        raise too_long() if isinstance(value, _TEXTS) else too_many_items()
 
 
 def is_int(value: object) -> bool:
@@ -114,9 +131,9 @@ def check_power(base: Any, exponent: Any) -> None:
         raise too_big_number()
 
 
-def _repeated_weight(sequence: str | list[Any] | tuple[Any, ...], times: int) -> int:
+def _repeated_weight(sequence: Any, times: int) -> int:
     """The weight of ``sequence * times`` (a list's own 1 is not repeated)."""
-    if isinstance(sequence, str):
+    if isinstance(sequence, _TEXTS):
         return len(sequence) * times
     return 1 + (weight(sequence) - 1) * times
 
@@ -128,12 +145,12 @@ def check_multiply(left: Any, right: Any) -> None:
         return
     for sequence, times in ((left, right), (right, left)):
         if (
-            isinstance(sequence, (str, list, tuple))
+            isinstance(sequence, _REPEATABLE)
             and is_int(times)
             and times > 0
             and _repeated_weight(sequence, times) > MAX_ITEMS
         ):
-            raise too_long() if isinstance(sequence, str) else too_many_items()
+            raise too_long() if isinstance(sequence, _TEXTS) else too_many_items()
 
 
 def safe_range(*args: int) -> range:

@@ -18,8 +18,9 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 from jinja2.utils import missing
 
+from playbook import numbers
 from playbook.errors import TemplateError, TemplateSecurityError
-from playbook.templating.limits import is_int
+from playbook.templating.limits import is_int, unwritable_number
 from playbook.templating.refusals import ESCAPE_NAMES, INTERNALS_HINT, Missing, Refused, internals
 
 IDENTIFIER = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -152,6 +153,9 @@ def translate(
         message, security = "template recursed too deeply; simplify it", True
     elif isinstance(exc, TemplateError):
         return exc
+    elif numbers.is_digit_limit(exc):
+        # str(), repr(), json.dumps... of an integer of more than 4,300 digits
+        message, security = str(unwritable_number()), True
     else:
         text = str(exc)
         if not text or isinstance(exc, LookupError):

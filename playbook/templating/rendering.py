@@ -15,7 +15,8 @@ from typing import Any, cast
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.runtime import Undefined
 
-from playbook.errors import TemplateError
+from playbook import numbers
+from playbook.errors import TemplateError, TemplateSecurityError
 from playbook.templating import timing
 from playbook.templating.environment import (
     compiled_expression,
@@ -26,8 +27,10 @@ from playbook.templating.limits import (
     MAX_ITEMS,
     MAX_OUTPUT,
     check_length,
+    too_many_digits,
     too_many_items,
     too_much_output,
+    weight,
 )
 from playbook.templating.loops import Iteration
 from playbook.templating.messages import IDENTIFIER, expression_syntax, translate
@@ -36,24 +39,42 @@ from playbook.templating.messages import IDENTIFIER, expression_syntax, translat
 def _to_value(value: Any) -> Any:
     """A native result as JSON-shaped data: sequences and iterators become lists, mappings
     dicts, str subclasses (Markup) plain strings. Undefined anywhere is an error; a bare
-    function is an error (it was meant to be called)."""
-    count = 0
+    function is an error (it was meant to be called). Its weight is counted as it is
+    built, every reference to a shared value again, and so is every integer's size."""
+    nodes = 0
+    total = 0
+
+    def count(amount: int) -> None:
+        nonlocal nodes, total
+        nodes += 1
+        total += amount
+        if total > MAX_ITEMS:
+            raise too_many_items()
+        if nodes % 1024 == 0:
+            timing.tick()
+
+    def key_of(key: Any) -> Any:
+        if numbers.too_big(key):
+            raise too_many_digits()
+        count(weight(key))
+        return key
 
     def convert(item: Any) -> Any:
-        nonlocal count
-        count += 1
-        if count > MAX_ITEMS:
-            raise too_many_items()
-        if count % 1024 == 0:
-            timing.tick()
-        if item is None or isinstance(item, (bool, int, float)):
-            return item
         if isinstance(item, str):
+            count(len(item))
             return item if type(item) is str else str(item)
+        if isinstance(item, int) and not isinstance(item, bool):
+            if numbers.too_big(item):
+                raise too_many_digits()
+            count(1 + item.bit_length() // 3)  # as limits.weight counts it
+            return item
+        count(1)
+        if item is None or isinstance(item, (bool, float)):
+            return item
         if isinstance(item, Undefined):
             item._fail_with_undefined_error()
         if isinstance(item, Mapping):
-            return {key: convert(child) for key, child in item.items()}
+            return {key_of(key): convert(child) for key, child in item.items()}
         if isinstance(item, (list, tuple, set, frozenset, range, Iteration, Iterator)) or type(
             item
         ).__name__ in ("dict_keys", "dict_values", "dict_items"):
@@ -117,16 +138,36 @@ def render(value: Any, context: Mapping[str, Any], *, where: str = "") -> Any:
     Mappings and lists are rendered item by item (keys are left alone) and, when ``where``
     is given, errors inside them name the item: ``<where>.args[0]``. Other values are
     returned as they are.
+
+    The whole value is held to the size limit too, not only each template in it: a
+    list of 300 templates that each give the same 1 MB string is 300 MB to write out.
     """
     if isinstance(value, str):
         return _render_string(value, context, where) if is_template(value) else value
-    if isinstance(value, Mapping):
-        return {key: render(item, context, where=_child(where, key)) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [
-            render(item, context, where=_child(where, index)) for index, item in enumerate(value)
-        ]
+    if isinstance(value, (Mapping, list, tuple)):
+        return _render_tree(value, context, where, [0])
     return value
+
+
+def _render_tree(value: Any, context: Mapping[str, Any], where: str, total: list[int]) -> Any:
+    """``render`` below the top; ``total`` holds the weight of what is rendered so far."""
+    if isinstance(value, Mapping):
+        total[0] += 1 + sum(weight(key) for key in value)
+        return {
+            key: _render_tree(item, context, _child(where, key), total)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        total[0] += 1
+        return [
+            _render_tree(item, context, _child(where, index), total)
+            for index, item in enumerate(value)
+        ]
+    rendered = _render_string(value, context, where) if is_template(value) else value
+    total[0] += weight(rendered)
+    if total[0] > MAX_ITEMS:
+        raise TemplateSecurityError(str(too_many_items()), where=where)
+    return rendered
 
 
 def evaluate(expression: str, context: Mapping[str, Any], *, where: str = "") -> Any:

@@ -3,7 +3,8 @@
 ``Sandbox`` is Jinja's ``ImmutableSandboxedEnvironment`` with clearer refusals (no Python
 internals, no mutation; a mapping's own keys are data, even ``result.items``) and with
 every attribute lookup, call, filter and intercepted operator checked against the time
-budget (``timing``) and the size limits (``limits``).
+budget (``timing``) and the size limits (``limits``): calls and formats whose result can
+outgrow their arguments are sized before they run (``sizing``, ``formats``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, modifies_known_mutable
 from jinja2.utils import missing
 
-from playbook.templating import functions, timing
+from playbook.templating import formats, functions, sizing, timing
 from playbook.templating.limits import (
     MAX_ITEMS,
     check_multiply,
@@ -53,23 +54,27 @@ class _StrictUndefined(StrictUndefined):
 
 # Filters whose integer arguments are sizes of the output.
 _SIZING_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"})
-_SIZING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 
 
 def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a filter: deadline, size of its input, sizing arguments, size of its result."""
+    """Wrap a filter: deadline, size of its input, sizing arguments, the size of its
+    result first from its arguments (``sizing``) and then as it is."""
     offset = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
-    sizing = name in _SIZING_FILTERS
+    sizes = name in _SIZING_FILTERS
+    walks = name in sizing.MATERIALIZED
 
     @functools.wraps(func)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         timing.tick()
         if len(args) > offset:
+            if walks:
+                args = (*args[:offset], sizing.materialized(args[offset]), *args[offset + 1 :])
             check_weight(args[offset])
-        if sizing:
+        if sizes:
             for arg in (*args[offset + 1 :], *kwargs.values()):
                 if isinstance(arg, int) and not isinstance(arg, bool) and arg > MAX_ITEMS:
                     raise too_long()
+        sizing.check_filter(name, args[offset:], kwargs)
         result = func(*args, **kwargs)
         check_weight(result)
         return result
@@ -129,6 +134,11 @@ class Sandbox(ImmutableSandboxedEnvironment):
             return self._refuse_attribute(obj, argument)
         return super().getitem(obj, argument)
 
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """``str.format`` as Jinja sandboxes it, with every field sized before it is
+        written (``formats``)."""
+        return formats.str_format(self, value)
+
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
         if modifies_known_mutable(obj, attribute):
             raise Refused(
@@ -143,10 +153,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         timing.tick()
         if not self.is_safe_callable(obj):
             raise internals(getattr(obj, "__name__", type(obj).__name__))
-        if isinstance(getattr(obj, "__self__", None), str) and obj.__name__ in _SIZING_METHODS:
-            for arg in (*args, *kwargs.values()):
-                if isinstance(arg, int) and arg > MAX_ITEMS:
-                    raise too_long()
+        args = sizing.check_method(obj, args, kwargs)
         result = context.call(obj, *args, **kwargs)
         check_weight(result)
         return result
@@ -166,6 +173,8 @@ class Sandbox(ImmutableSandboxedEnvironment):
             check_multiply(left, right)
         elif operator == "+" and weight(left) + weight(right) > MAX_ITEMS + 1:
             raise too_long() if isinstance(left, str) else too_many_items()
+        elif operator == "%":
+            formats.check_percent(left, right)
         result = self.binop_table[operator](left, right)
         if operator == "%":
             check_weight(result)

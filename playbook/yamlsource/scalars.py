@@ -11,6 +11,8 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from playbook import numbers
+
 _T = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
 SEQ, MAP, MERGE = _T + "seq", _T + "map", _T + "merge"
@@ -63,10 +65,16 @@ def scalar_value(tag: str, text: str) -> tuple[Any, str | None]:
 
 def _to_int(text: str) -> int:
     if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)  # `007` is 7, as in the YAML 1.2 core schema
+        value = int(text[2:], 8)
+    elif text.startswith("0x"):
+        value = int(text[2:], 16)
+    else:
+        value = int(text, 10)  # `007` is 7, as in the YAML 1.2 core schema
+    # Python reads hex and octal of any length but cannot write out the decimal of more
+    # than 4,300 digits (reading longer decimals fails by itself): refuse it here.
+    if numbers.too_big(value):
+        raise ValueError(text)
+    return value
 
 
 def _to_float(text: str) -> float:
