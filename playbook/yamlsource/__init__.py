@@ -44,7 +44,8 @@ The modules, each owning one thing (later ones import earlier ones):
 ``mappings``  keys, duplicates and merge keys
 ``sizes``     the billion-laughs guard: expanded size without expanding
 ``builder``   the node graph to data, positions and problems
-``reading``   ``load_file`` and ``load_text``: size, encoding, characters, then the builder
+``reading``   ``load_file`` and ``load_text``: regular files only, size, encoding,
+              characters, then the builder
 """
 
 from __future__ import annotations

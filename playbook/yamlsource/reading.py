@@ -1,7 +1,7 @@
 """Reading a playbook file or text into a ``Source``; every failure as ``InvalidPlaybook``.
 
-Before any YAML is parsed: the size limit (a pipe or a device is read no further than
-it), the encoding (UTF-8, a byte-order mark skipped) and the characters YAML does not
+Before any YAML is parsed: only a regular file is read (a FIFO, a device or a socket is
+refused before it is opened), the size limit, the encoding (UTF-8, a byte-order mark skipped) and the characters YAML does not
 allow. Then the builder runs, and whatever it or the parser raises becomes problems; no
 input, however broken, produces a traceback.
 """
@@ -9,8 +9,10 @@ input, however broken, produces a traceback.
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import stat
+from collections.abc import Callable
 
 import yaml
 
@@ -31,25 +33,46 @@ def load_file(path: str | os.PathLike[str]) -> Source:
         return InvalidPlaybook([Problem(name, 1, 1, "", message)])
 
     try:
-        with open(path, "rb") as file:
-            info = os.fstat(file.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size > limits.MAX_FILE_BYTES:
+        # Looked at before it is opened: opening a FIFO waits for a writer, and a device
+        # may never end. Checked again once open, in case the path changed in between;
+        # O_NONBLOCK makes that open return at once whatever the path has become.
+        _check_regular(os.stat(path), fail)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as file:
+            info = os.fstat(fd)
+            _check_regular(info, fail)
+            if info.st_size > limits.MAX_FILE_BYTES:
                 raise fail(limits.too_big(info.st_size))
-            # Bounded: a pipe or a device may be endless.
+            # Bounded: the file may grow while it is read.
             data = file.read(limits.MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise fail("the file does not exist; check the path") from None
-    except IsADirectoryError:
-        raise fail(
-            "this is a directory, not a playbook file; give the path of a YAML file"
-        ) from None
     except PermissionError:
         raise fail("the file cannot be read: permission denied; check its permissions") from None
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise fail("the path is a symbolic link loop; give the path of a file") from None
         raise fail(f"the file cannot be read: {error.strerror or error}; check the path") from None
     if len(data) > limits.MAX_FILE_BYTES:
         raise fail(limits.too_big(None))
     return load_text(data, name)
+
+
+def _check_regular(info: os.stat_result, fail: Callable[[str], InvalidPlaybook]) -> None:
+    """Refuse what is not a regular file (a directory, a FIFO, a device, a socket)."""
+    mode = info.st_mode
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise fail("this is a directory, not a playbook file; give the path of a YAML file")
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    what = next((name for test, name in kinds if test(mode)), "a special file")
+    raise fail(f"this is {what}, not a regular file; give the path of a YAML file")
 
 
 def load_text(text: str | bytes, path: str = "<string>") -> Source:
