@@ -33,6 +33,11 @@ def check_step(ctx: Context, path: YamlPath, step: dict[str, Any]) -> None:
         elif key == "timeout":
             templates(ctx, value, (*path, key))
             duration(ctx, value, (*path, key))
+        elif key == "expect" and isinstance(value, dict):
+            # rendered just before judging; status takes fixed values only
+            for name, item in value.items():
+                if name != "status":
+                    templates(ctx, item, (*path, key, name))
         elif key not in _NOT_TEMPLATED and key not in ACTIONS:
             templates(ctx, value, (*path, key))
     action = action_of(step)

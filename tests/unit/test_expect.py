@@ -128,3 +128,26 @@ def test_cleanup_of_a_never_started_workflow_is_skipped(tmp_path: Path) -> None:
         ("finally[2]", "passed"),
     ]
     assert [r.reason for r in result.records[2:4]] == ["never started", "never started"]
+
+
+def test_templates_in_expect_are_checked_at_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playbook.cli import _run_cli
+
+    path = playbook_file(
+        tmp_path,
+        """\
+        version: 1
+        name: e
+        vars: {cart: c}
+        steps:
+          - set: {id: c}
+            expect: {result: {id: "{{ vars.crt }}"}}
+        """,
+    )
+    assert _run_cli(["validate", str(path)]) == 2
+    assert capsys.readouterr().out.startswith(
+        f"{path}:6:27: steps[0].expect.result.id: vars.crt is not defined; define it under vars "
+        "or with a set step; did you mean 'cart'?\n"
+    )
