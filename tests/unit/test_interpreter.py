@@ -912,3 +912,41 @@ def test_a_lazy_connection_that_fails_mid_run_is_recorded(tmp_path: Path) -> Non
     ]
     assert result.records[2].reason == "the server could not be reached"
     assert result.error == "could not connect to Temporal at x:1"
+
+
+@pytest.mark.parametrize(("answer", "status"), [(True, "passed"), (False, "failed")])
+def test_confirm_on_a_terminal_asks_and_clears_the_live_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: bool, status: str
+) -> None:
+    import click
+
+    asked: list[str] = []
+
+    def confirm(text: str, default: bool) -> bool:
+        asked.append(text)
+        return answer
+
+    monkeypatch.setattr(click, "confirm", confirm)
+
+    class Live(NullReporter):
+        cleared = 0
+
+        def before_prompt(self) -> None:
+            Live.cleared += 1
+
+    path = playbook_file(
+        tmp_path,
+        """\
+        version: 1
+        name: c
+        steps:
+          - confirm: "Go on?"
+        """,
+    )
+    result = run(path, interactive=True, reporter=Live())
+    assert statuses(result) == [("steps[0]", status)]
+    assert asked == ["Go on?"] and Live.cleared == 1
+    if not answer:
+        error = result.records[0].error
+        assert error is not None
+        assert (error["type"], error["message"]) == ("NotConfirmed", "not confirmed: Go on?")
