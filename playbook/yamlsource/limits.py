@@ -8,6 +8,7 @@ from __future__ import annotations
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 200_000  # after alias expansion
+CHARS_PER_NODE = 50  # a string counts as one more node per 50 characters (expanded text)
 MAX_DEPTH = 100
 
 

@@ -1,4 +1,5 @@
-"""The billion-laughs guard: how many values a document expands to, without expanding it.
+"""The billion-laughs guard: how many values a document expands to, without expanding it
+(a long string counting for its length).
 
 Sizes are computed per node and memoised, so a node reached through many aliases costs
 once; a document over ``MAX_NODES`` is refused at the value where building would
@@ -9,13 +10,22 @@ from __future__ import annotations
 
 from typing import cast
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from playbook.yamlsource import limits
 from playbook.yamlsource.composer import Alias, Fatal, deref
 from playbook.yamlsource.mappings import RECURSIVE, Mappings
 from playbook.yamlsource.scalars import MAP, SEQ
 from playbook.yamlsource.source import YamlPath
+
+
+def _own(node: Node) -> int:
+    """What a value counts for itself: 1, and a long string one more per CHARS_PER_NODE
+    characters, so that aliases repeating a long string count for the text they expand
+    to (a 700 KB string written out 30,000 times is 21 GB)."""
+    if isinstance(node, ScalarNode):
+        return 1 + len(node.value) // limits.CHARS_PER_NODE
+    return 1
 
 
 class Sizes:
@@ -34,7 +44,7 @@ class Sizes:
             target = deref(node)
             if isinstance(node, Alias):
                 raise Fatal(node.start_mark, path, limits.too_many(aliased=True))
-            count += 1
+            count += _own(target)
             if count > limits.MAX_NODES:
                 raise Fatal(node.start_mark, path, limits.too_many(aliased=False))
             if isinstance(target, SequenceNode):
@@ -72,7 +82,9 @@ class Sizes:
             node, closing = stack.pop()
             target = deref(node)
             if closing:
-                total = 1 + sum(sizes[id(deref(child))] for child in self._children(target))
+                total = _own(target) + sum(
+                    sizes[id(deref(child))] for child in self._children(target)
+                )
                 sizes[id(target)] = min(total, cap)
                 open_nodes.discard(id(target))
             elif id(target) not in sizes:

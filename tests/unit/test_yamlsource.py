@@ -493,6 +493,21 @@ def test_billion_laughs_through_merge_keys_is_refused_quickly() -> None:
     assert problem.message.startswith("too many nodes after alias expansion (more than 200000)")
 
 
+def test_aliases_repeating_a_long_string_are_refused_quickly() -> None:
+    # 30,000 aliases of a 700 KB string: a 940 KB file that is 21 GB of text written out
+    text = "a: &a " + "x" * 700_000 + "\nb: [" + ", ".join(["*a"] * 30_000) + "]\n"
+    started = time.perf_counter()
+    problem = only_problem(text)
+    assert time.perf_counter() - started < 5.0  # a guard: validating it would take minutes
+    # the string counts 1 + 700,000 // 50 = 14,001 values: b[13] passes 200,000
+    assert (problem.line, problem.column, problem.path) == (2, 57, "b[13]")
+    assert problem.message == (
+        "too many nodes after alias expansion (more than 200000); "
+        "the file is refused (billion-laughs protection)"
+    )
+    assert load_text("a: &a " + "x" * 700_000 + "\nb: [*a]\n").data["b"] == ["x" * 700_000]
+
+
 def test_too_many_plain_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "MAX_NODES", 5)
     assert load_text("a: [1, 2, 3]\n").data == {"a": [1, 2, 3]}  # 5 values, the mapping included
