@@ -8,8 +8,10 @@ hosted in this process (:func:`hosted_workers`, for the specs that
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import importlib.metadata
+import inspect
 import os
 import shutil
 import signal
@@ -21,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playbook.environment.workers import WorkerSpec
 from playbook.environment.workers import load_worker_specs as load_worker_specs  # (its old home)
@@ -311,14 +313,33 @@ async def hosted_workers(client: Client, specs: Sequence[WorkerSpec]) -> AsyncIt
 
     async with contextlib.AsyncExitStack() as stack:
         for spec in specs:
+            options: dict[str, Any] = {}
+            if any(not _is_async(activity) for activity in spec.activities):
+                # non-async (def) activities run on threads, as a temporalio Worker needs
+                pool = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=SYNC_ACTIVITY_THREADS, thread_name_prefix="playbook-activity"
+                )
+                stack.callback(pool.shutdown, wait=False, cancel_futures=True)
+                options["activity_executor"] = pool
             worker = Worker(
                 client,
                 task_queue=spec.task_queue,
                 workflows=spec.workflows,
                 activities=spec.activities,
+                **options,
             )
             await stack.enter_async_context(worker)
         yield
+
+
+SYNC_ACTIVITY_THREADS = 32
+"""Threads for a module's non-async activities (temporalio's max_concurrent_activities
+limits how many run at once anyway)."""
+
+
+def _is_async(activity: object) -> bool:
+    call = getattr(activity, "__call__", None)  # noqa: B004 (a callable object's method)
+    return inspect.iscoroutinefunction(activity) or inspect.iscoroutinefunction(call)
 
 
 def quiet_runtime() -> None:

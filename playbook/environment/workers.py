@@ -7,6 +7,8 @@ is :func:`playbook.devserver.hosted_workers`'s.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -42,6 +44,9 @@ def load_worker_specs(reference: str, flag: str = "--worker") -> list[WorkerSpec
             f"{where}: give a module to import, as MODULE or MODULE:ATTR "
             f"(e.g. {flag} playbook.demo)"
         )
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        # the current folder is importable, as with `python -m` (docs/workers.md)
+        sys.path.insert(0, os.getcwd())
     target = _attribute(_import(module_name, where), module_name, attr, where)
     targets = target if isinstance(target, (list, tuple)) else [target]
     return [_spec(item, reference, where) for item in targets]
