@@ -61,8 +61,21 @@ class RunEnvironment:
         workers: Sequence[str] = (),
         ui_url: str | None = None,
         flag_prefix: str = "--",
+        search_attributes: Sequence[str] = (),
     ) -> None:
+        from playbook.environment import attributes
+
         self.overrides = Overrides.parse(connection, where=f"{flag_prefix}connect-timeout")
+        self.search_attributes = attributes.parse(
+            search_attributes, f"{flag_prefix}search-attribute"
+        )
+        """Search attributes to register on the embedded dev server, by name (their types)."""
+        if self.search_attributes and server != "dev":
+            raise UsageError(
+                f"{flag_prefix}search-attribute registers attributes on the embedded dev "
+                f"server: give {flag_prefix}dev-server too (on another server, register them "
+                "with: temporal operator search-attribute create --name NAME --type TYPE)"
+            )
         self.server = server
         self.workers = list(workers)
         self.ui_url = ui_url
@@ -95,7 +108,12 @@ class RunEnvironment:
         flag = f"{self.flag_prefix}worker"
         self._specs = [s for ref in self.workers for s in devserver.load_worker_specs(ref, flag)]
         if self.server == "dev":
-            server = await devserver.start_dev_server(ui=True)
+            from playbook.environment.attributes import command_line
+
+            namespace = str(self.overrides.options.get("namespace") or "default")
+            server = await devserver.start_dev_server(
+                ui=True, namespace=namespace, search_attributes=command_line(self.search_attributes)
+            )
             self._dev_server = server
             self._stack.callback(self.stop_servers)
             self.embedded = embedded(server.address, server.namespace, self.overrides.timeout)
@@ -111,6 +129,14 @@ class RunEnvironment:
             ready.set_result(client)  # its client skips time while a result is awaited
             self._clients[self.embedded.key] = ready
             self.sleep = testing.sleep
+
+    def register_search_attributes(self, playbooks: Sequence[Playbook]) -> None:
+        """On the embedded dev server, also register the search attributes that the
+        playbooks' ``create`` steps name literally (before :meth:`start`)."""
+        if self.server == "dev":
+            from playbook.environment.attributes import named_by
+
+            self.search_attributes = {**named_by(playbooks), **self.search_attributes}
 
     async def host_workers(
         self, playbook: Playbook | None = None, inputs: Mapping[str, Any] | None = None
