@@ -51,6 +51,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="input for the playbooks that declare it; repeatable (ini: playbook_inputs)",
     )
     group.addoption(
+        "--playbook-search-attribute",
+        action="append",
+        metavar="NAME=TYPE",
+        help="with --playbook-dev-server: register a custom search attribute; repeatable "
+        "(ini: playbook_search_attributes)",
+    )
+    group.addoption(
         "--playbook-ui-url",
         metavar="URL",
         help="Temporal UI base URL for the links in reports (ini: playbook_ui_url)",
@@ -85,6 +92,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="playbook inputs (NAME=VALUE), one a line",
     )
     parser.addini("playbook_ui_url", help="Temporal UI base URL for the links in reports")
+    parser.addini(
+        "playbook_search_attributes",
+        type="linelist",
+        default=[],
+        help="search attributes (NAME=TYPE) for the session dev server, one a line",
+    )
 
 
 @dataclass
@@ -97,6 +110,7 @@ class Settings:
     inputs: dict[str, str] = field(default_factory=dict)
     ui_url: str | None = None
     yes: bool = False
+    search_attributes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -131,13 +145,21 @@ class Settings:
             workers=list(option("worker") or config.getini("playbook_workers")),
             inputs=inputs,
             ui_url=option("ui_url") or config.getini("playbook_ui_url"),
+            search_attributes=list(
+                option("search_attribute") or config.getini("playbook_search_attributes")
+            ),
             yes=bool(option("yes")),
         )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "playbook: a playbook file collected as a test")
-    config.stash[SESSION] = PlaybookSession(Settings.from_config(config))
+    from playbook.errors import UsageError
+
+    try:
+        config.stash[SESSION] = PlaybookSession(Settings.from_config(config))
+    except UsageError as e:  # (a bad --playbook-search-attribute, say)
+        raise pytest.UsageError(str(e)) from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

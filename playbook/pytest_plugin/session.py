@@ -47,6 +47,7 @@ class PlaybookSession:
             workers=settings.workers,
             ui_url=settings.ui_url,
             flag_prefix="--playbook-",
+            search_attributes=settings.search_attributes,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
