@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from playbook.coverage import HandlerLedger
 from playbook.secrets import Masker
 
 STEP_STATUSES = ("passed", "failed", "skipped", "canceled", "error")
@@ -91,9 +92,11 @@ _RUN_REPORTED = (
     "namespace",
     "error",
     "counts",
+    "coverage",
     "steps",
 )
-"""A run's fields in the JSON report, in its order (``counts`` and ``steps`` computed)."""
+"""A run's fields in the JSON report, in its order (``counts``, ``coverage`` and ``steps``
+computed)."""
 
 
 @dataclass
@@ -113,6 +116,8 @@ class RunResult:
     address: str | None = None
     masker: Masker = field(default_factory=Masker, repr=False, compare=False)
     """The run's secrets, for the report writers to mask with (not in the reports)."""
+    handlers: HandlerLedger = field(default_factory=HandlerLedger, repr=False, compare=False)
+    """Declared and called handlers per workflow type (the reports' ``coverage``)."""
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STEP_STATUSES, 0)
@@ -124,6 +129,7 @@ class RunResult:
         computed = {
             "duration": round(self.duration, 6),
             "counts": self.counts(),
+            "coverage": self.masker.data(self.handlers.coverage(), numbers=False),
             "steps": [r.to_dict() for r in self.records],
         }
         return {k: computed[k] if k in computed else getattr(self, k) for k in _RUN_REPORTED}

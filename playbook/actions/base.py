@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from playbook.core import WorkflowStub
+    from playbook.coverage import HandlerLedger
 
 
 class StepFailed(PlaybookError):
@@ -41,6 +42,8 @@ class Env(Protocol):
     playbook_name: str
     run_id: str
     step_id: str | None
+    handlers: HandlerLedger
+    """The run's declared and called handlers (checked names, coverage)."""
 
     def where(self, field: str) -> str: ...
     async def client(self) -> Client: ...

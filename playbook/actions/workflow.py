@@ -8,6 +8,7 @@ from typing import Any
 
 from playbook import core
 from playbook.actions.base import Call, Done
+from playbook.core import handlers
 from playbook.durations import parse_duration
 from playbook.errors import PlaybookError, WorkflowNotFound
 
@@ -35,6 +36,17 @@ def _done(
 
 def _target(call: Call) -> core.WorkflowStub:
     return call.env.stub(call.spec["workflow"])
+
+
+async def _checked(call: Call, kind: str, name: str) -> core.WorkflowStub:
+    """The step's workflow, once the handler ``name`` of ``kind`` is known to be one that
+    its type declares (SPEC section 10). A stub not started yet has nothing to ask."""
+    stub = _target(call)
+    if stub.started or not stub.is_new:
+        await handlers.check(call.env.handlers, stub, kind, name)
+    else:
+        call.env.handlers.call(stub.workflow_type, kind, name)
+    return stub
 
 
 def _ids(stub: core.WorkflowStub) -> dict[str, Any]:
@@ -74,13 +86,13 @@ async def start(call: Call) -> Done:
 
 
 async def signal(call: Call) -> Done:
-    stub = _target(call)
+    stub = await _checked(call, "signal", call.spec["signal"])
     await core.signal(stub, call.spec["signal"], call.spec.get("args", []))
     return _done(stub)
 
 
 async def signal_with_start(call: Call) -> Done:
-    stub = _target(call)
+    stub = await _checked(call, "signal", call.spec["signal"])
     await core.signal_with_start(
         stub, call.spec["signal"], call.spec.get("signal_args", []), call.spec.get("start_args", [])
     )
@@ -88,12 +100,12 @@ async def signal_with_start(call: Call) -> Done:
 
 
 async def query(call: Call) -> Done:
-    stub = _target(call)
+    stub = await _checked(call, "query", call.spec["query"])
     return _done(stub, await core.query(stub, call.spec["query"], call.spec.get("args", [])))
 
 
 async def update(call: Call) -> Done:
-    stub, spec = _target(call), call.spec
+    stub, spec = await _checked(call, "update", call.spec["update"]), call.spec
     args = spec.get("args", [])
     value = await core.update(stub, spec["update"], args, update_id=spec.get("update_id"))
     return _done(stub, value)
@@ -113,7 +125,7 @@ async def _update_result(handle: core.UpdateHandle, stage: str) -> dict[str, Any
 async def _staged(call: Call, begin: Callable[..., Awaitable[Any]], *args: Any) -> Done:
     """An update started up to ``wait_for_stage``, its result awaited when that is
     ``completed``."""
-    stub = _target(call)
+    stub = await _checked(call, "update", call.spec["update"])
     spec = call.spec
     stage = spec.get("wait_for_stage", "accepted")
     handle = await begin(

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import click
 
+from playbook.coverage import summary_lines
 from playbook.durations import format_duration
 from playbook.records import STEP_STATUSES, RunResult, StepRecord
 from playbook.secrets import Masker
@@ -161,6 +162,9 @@ class ConsoleReporter:
                 self._write(self._style(line, fg="red"))
             if not result.records:
                 return  # nothing ran: the error line says it all
+        if self.verbosity >= 0:
+            for line in summary_lines(result.handlers.coverage()):
+                self._write(f"coverage: {line}")
         colour = "green" if result.status == "passed" else "red"
         summary = (
             f"{result.status}: {result.playbook}: {', '.join(parts) or 'no steps'} in "

@@ -75,6 +75,7 @@ class StepEnv:
         self.playbook_name = runner.playbook.name
         self.run_id = runner.shared.result.run_id
         self.step_id = step.id
+        self.handlers = runner.shared.result.handlers
         self.extra: dict[str, Any] = {}
 
     def where(self, field_name: str) -> str:

@@ -185,6 +185,7 @@ def test_json_report_values() -> None:
         "duration": 12.345679, "status": "failed", "exit_code": 1,
         "address": "localhost:7233", "namespace": "default", "error": None,
         "counts": {"passed": 6, "failed": 2, "skipped": 2, "canceled": 0, "error": 0},
+        "coverage": {},
     }
     assert [s["path"] for s in steps] == [
         "steps[0]", "steps[1]", "steps[2]", "steps[2].include.steps[0]", "steps[3]",
@@ -224,13 +225,15 @@ def test_json_report_values() -> None:
         "duration": 3.0, "status": "interrupted", "exit_code": 130,
         "address": "ops.a1b2c.tmprl.cloud:7233", "namespace": "ops.a1b2c", "error": "interrupted",
         "counts": {"passed": 1, "failed": 0, "skipped": 0, "canceled": 3, "error": 0},
+        "coverage": {},
     }
     assert error == {
         "playbook": "Connect check", "path": "connect.yaml", "run_id": "aaaaaaaaaaaa",
         "started_at": "2024-05-01T12:00:30.250000+00:00", "duration": 5.0, "status": "error",
         "exit_code": 3, "address": "localhost:7999", "namespace": "default",
         "error": CONNECT_ERROR,
-        "counts": {"passed": 0, "failed": 0, "skipped": 0, "canceled": 0, "error": 0}, "steps": [],
+        "counts": {"passed": 0, "failed": 0, "skipped": 0, "canceled": 0, "error": 0},
+        "coverage": {}, "steps": [],
     }
     assert (skipped["status"], skipped["exit_code"], skipped["steps"]) == ("skipped", 0, [])
 
