@@ -326,7 +326,7 @@ async def hosted_workers(client: Client, specs: Sequence[WorkerSpec]) -> AsyncIt
                 task_queue=spec.task_queue,
                 workflows=spec.workflows,
                 activities=spec.activities,
-                **options,
+                **{**options, **spec.worker_options},
             )
             await stack.enter_async_context(worker)
         yield

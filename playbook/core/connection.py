@@ -50,6 +50,9 @@ class ConnectSettings:
     tls: bool | temporalio.service.TLSConfig | None = field(default=None, repr=False)
     identity: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    data_converter: Any = field(default=None, repr=False)
+    """A ``temporalio.converter.DataConverter`` for the client (a ``--worker`` module's or
+    ``--data-converter``'s); None for temporalio's default."""
 
 
 def resolve_settings(options: Mapping[str, Any] | None = None) -> ConnectSettings:
@@ -147,6 +150,8 @@ async def _connect(settings: ConnectSettings, *, lazy: bool) -> Client:
     }
     if settings.identity:
         kwargs["identity"] = settings.identity
+    if settings.data_converter is not None:
+        kwargs["data_converter"] = settings.data_converter
     return await Client.connect(settings.address, **kwargs)
 
 

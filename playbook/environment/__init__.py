@@ -62,6 +62,7 @@ class RunEnvironment:
         ui_url: str | None = None,
         flag_prefix: str = "--",
         search_attributes: Sequence[str] = (),
+        data_converter: str | None = None,
     ) -> None:
         from playbook.environment import attributes
 
@@ -84,6 +85,10 @@ class RunEnvironment:
         self.embedded: Connection | None = None
         self._dev_server: DevServer | None = None
         self._specs: list[Any] = []
+        self._converter_ref = data_converter
+        self.data_converter: Any = None
+        """The DataConverter of every client and hosted worker: ``--data-converter``'s, or
+        the one a ``--worker`` module exports; None for temporalio's default."""
         self._clients: dict[tuple[object, ...], asyncio.Future[Client]] = {}
         self._stack = contextlib.AsyncExitStack()
 
@@ -107,6 +112,7 @@ class RunEnvironment:
 
         flag = f"{self.flag_prefix}worker"
         self._specs = [s for ref in self.workers for s in devserver.load_worker_specs(ref, flag)]
+        self.data_converter = self._converter()
         if self.server == "dev":
             from playbook.environment.attributes import command_line
 
@@ -137,6 +143,25 @@ class RunEnvironment:
             from playbook.environment.attributes import named_by
 
             self.search_attributes = {**named_by(playbooks), **self.search_attributes}
+
+    def _converter(self) -> Any:
+        from playbook.environment.workers import load_data_converter
+
+        flag = f"{self.flag_prefix}data-converter"
+        given = load_data_converter(self._converter_ref, flag) if self._converter_ref else None
+        exported = {id(s.data_converter): s for s in self._specs if s.data_converter is not None}
+        if len(exported) > 1 or (given is not None and exported):
+            sources = [f"{self.flag_prefix}worker {s.source}" for s in exported.values()]
+            raise UsageError(
+                "one data converter serves the whole run, but "
+                + " and ".join([*([flag] if given is not None else []), *sources])
+                + " each give one; keep one"
+            )
+        return (
+            given
+            if given is not None
+            else next((s.data_converter for s in exported.values()), None)
+        )
 
     async def host_workers(
         self, playbook: Playbook | None = None, inputs: Mapping[str, Any] | None = None
@@ -186,11 +211,13 @@ class RunEnvironment:
         extra = Overrides.parse(overrides, where="connect_timeout")
         if self.embedded is not None:
             moved = {k: extra.options[k] for k in ("address", "namespace") if k in extra.options}
-            if not moved:
-                return self.embedded
-            return replace(self.embedded, settings=replace(self.embedded.settings, **moved))
-        rendered = render_connection(playbook, inputs or {}) if playbook is not None else {}
-        return resolve(playbook, rendered, self.overrides, extra)
+            found = replace(self.embedded, settings=replace(self.embedded.settings, **moved))
+        else:
+            rendered = render_connection(playbook, inputs or {}) if playbook is not None else {}
+            found = resolve(playbook, rendered, self.overrides, extra)
+        if self.data_converter is None:
+            return found
+        return replace(found, settings=replace(found.settings, data_converter=self.data_converter))
 
     async def client(self, connection: Connection) -> Client:
         """One client per distinct connection, made (and verified, unless lazy) on first use;

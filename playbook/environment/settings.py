@@ -60,6 +60,7 @@ class Connection:
             repr(s.tls),
             s.identity,
             tuple(sorted(s.headers.items())),
+            id(s.data_converter),
             self.lazy,
         )
 

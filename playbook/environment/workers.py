@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from playbook.errors import UsageError
@@ -30,6 +30,10 @@ class WorkerSpec:
     workflows: list[type]
     activities: list[Callable[..., Any]]
     source: str
+    worker_options: dict[str, Any] = field(default_factory=dict)
+    """More keyword arguments for temporalio's ``Worker`` (``max_concurrent_activities``...)."""
+    data_converter: Any = None
+    """The module's ``temporalio.converter.DataConverter``: its workers' and the run's."""
 
 
 def load_worker_specs(reference: str, flag: str = "--worker") -> list[WorkerSpec]:
@@ -44,15 +48,15 @@ def load_worker_specs(reference: str, flag: str = "--worker") -> list[WorkerSpec
             f"{where}: give a module to import, as MODULE or MODULE:ATTR "
             f"(e.g. {flag} playbook.demo)"
         )
-    if "" not in sys.path and os.getcwd() not in sys.path:
-        # the current folder is importable, as with `python -m` (docs/workers.md)
-        sys.path.insert(0, os.getcwd())
     target = _attribute(_import(module_name, where), module_name, attr, where)
     targets = target if isinstance(target, (list, tuple)) else [target]
     return [_spec(item, reference, where) for item in targets]
 
 
 def _import(module_name: str, where: str) -> object:
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        # the current folder is importable, as with `python -m` (docs/workers.md)
+        sys.path.insert(0, os.getcwd())
     try:
         return importlib.import_module(module_name)
     except ImportError as e:
@@ -98,12 +102,55 @@ def _spec(item: object, reference: str, where: str) -> WorkerSpec:
     task_queue, workflows, activities = get("task_queue"), get("workflows"), get("activities")
     if not isinstance(task_queue, str) or not task_queue:
         raise UsageError(f"{where}: no task_queue found; {_SHAPE}")
+    options = get("worker_options")
+    if options is not None and not isinstance(options, dict):
+        raise UsageError(
+            f"{where}: worker_options is {type(options).__name__}; give a mapping of keyword "
+            "arguments for temporalio's Worker (e.g. {'max_concurrent_activities': 10})"
+        )
+    reserved = sorted(set(options or {}) & {"client", "task_queue", "workflows", "activities"})
+    if reserved:
+        raise UsageError(
+            f"{where}: worker_options may not set {', '.join(reserved)}: export them as "
+            "task_queue, workflows and activities"
+        )
     return WorkerSpec(
         task_queue,
         cast("list[type]", _listed(workflows, "workflows", where)),
         cast("list[Callable[..., Any]]", _listed(activities, "activities", where)),
         reference,
+        dict(options or {}),
+        data_converter(get("data_converter"), where),
     )
+
+
+def data_converter(value: object, where: str) -> Any:
+    """A ``temporalio.converter.DataConverter`` (or None); anything else is a usage error."""
+    if value is None:
+        return None
+    from temporalio.converter import DataConverter
+
+    if not isinstance(value, DataConverter):
+        raise UsageError(
+            f"{where}: data_converter is {type(value).__name__}, not a "
+            "temporalio.converter.DataConverter; build one, e.g. "
+            "dataclasses.replace(DataConverter.default, payload_converter_class=...)"
+        )
+    return value
+
+
+def load_data_converter(reference: str, flag: str = "--data-converter") -> Any:
+    """``MODULE:ATTR`` naming a DataConverter (or a function without arguments making one)."""
+    where = f"{flag} {reference}"
+    module_name, sep, attr = reference.strip().partition(":")
+    if not module_name or not sep or not attr:
+        raise UsageError(f"{where}: give MODULE:ATTR, the module and the name of a DataConverter")
+    value = getattr(_import(module_name, where), attr, None)
+    if value is None:
+        raise UsageError(f"{where}: module '{module_name}' has no attribute '{attr}'")
+    if callable(value) and not isinstance(value, type) and not hasattr(value, "payload_converter"):
+        value = value()
+    return data_converter(value, where)
 
 
 def _listed(value: object, name: str, where: str) -> list[object]:
