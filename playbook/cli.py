@@ -118,6 +118,8 @@ def dev_server(port: int, ui: bool, ui_port: int | None, db_filename: str | None
               help="Host the workflows and activities that MODULE exports, in-process.")
 @click.option("--junit-xml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
 @click.option("--json-report", type=click.Path(dir_okay=False), help="Write a JSON report.")
+@click.option("--history-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write the history of every workflow a failed step targeted to DIR (JSON).")
 @click.option("--tags", help="Run only steps with one of these tags (comma-separated); untagged steps always run.")
 @click.option("--skip-tags", help="Skip steps with any of these tags (comma-separated).")
 @click.option("--fail-fast", is_flag=True,
@@ -137,7 +139,7 @@ def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: st
                 time_skipping: bool, workers: tuple[str, ...], junit_xml: str | None,
                 json_report: str | None, tags: str | None, skip_tags: str | None,
                 fail_fast: bool, yes: bool, jobs: int, ui_url: str | None, verbose: int,
-                quiet: bool, include_root: str | None) -> int:
+                quiet: bool, include_root: str | None, history_dir: str | None) -> int:
     """Run playbooks against Temporal."""
     from playbook.commands.signals import Signals
 
@@ -162,7 +164,8 @@ def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: st
             connection=connection, dev_server=dev_server, time_skipping=time_skipping,
             workers=workers, junit_xml=junit_xml, json_report=json_report,
             tags=_tag_set(tags), skip_tags=_tag_set(skip_tags), fail_fast=fail_fast, yes=yes,
-            jobs=jobs, verbosity=-1 if quiet else verbose, ui_url=ui_url, include_root=include_root)
+            jobs=jobs, verbosity=-1 if quiet else verbose, ui_url=ui_url, include_root=include_root,
+            history_dir=history_dir)
         return asyncio.run(run_async(request, signals))
 
 

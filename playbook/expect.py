@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from playbook.core import causes
 from playbook.errors import PlaybookError, TemporalError, WorkflowFailed
 
 RESULT_STATUSES = ("completed", "failed", "canceled", "terminated", "timed_out")
@@ -41,18 +42,22 @@ class Outcome:
 
 
 def error_record(error: BaseException) -> dict[str, Any]:
-    """``{type, message, details}`` for any error a step can meet."""
+    """``{type, message, details, non_retryable, causes}`` for any error a step can meet:
+    ``causes`` is the Temporal failure chained to it, outermost first (SPEC section 11)."""
     to_record = getattr(error, "to_record", None)
     if callable(to_record):
-        record: dict[str, Any] = to_record()
-        return record
-    if isinstance(error, PlaybookError):
-        return {"type": type(error).__name__, "message": str(error), "details": None}
-    return {
-        "type": type(error).__name__,
-        "message": str(error) or type(error).__name__,
-        "details": None,
-    }
+        record: dict[str, Any] = dict(to_record())
+    elif isinstance(error, PlaybookError):
+        record = {"type": type(error).__name__, "message": str(error), "details": None}
+    else:
+        record = {
+            "type": type(error).__name__,
+            "message": str(error) or type(error).__name__,
+            "details": None,
+        }
+    record.setdefault("non_retryable", causes.non_retryable(error.__cause__))
+    record.setdefault("causes", causes.chain(error.__cause__))
+    return record
 
 
 def error_type(error: BaseException) -> str:
@@ -128,14 +133,7 @@ def judge(expect: Mapping[str, Any], outcome: Outcome) -> list[str]:
             detail = f" ({error_type(outcome.error)}: {outcome.error})" if outcome.error else ""
             problems.append(f"status: expected {wanted}, got {actual}{detail}")
     if error is not None and outcome.error is not None:
-        kind = error.get("type")
-        if kind is not None and kind != error_type(outcome.error):
-            problems.append(f"error.type: expected {kind}, got {error_type(outcome.error)}")
-        pattern = error.get("message")
-        if pattern is not None:
-            message = _failure_message(outcome.error)
-            if re.search(pattern, message) is None:
-                problems.append(f"error.message: /{pattern}/ does not match {message!r}")
+        problems += _error_problems(error, outcome.error)
     if wanted is None and outcome.error is not None:
         # an expect that asks for no failure implies success (SPEC section 11)
         success = "completed" if outcome.action == "await_result" else "succeeded"
@@ -150,13 +148,21 @@ def judge(expect: Mapping[str, Any], outcome: Outcome) -> list[str]:
     return problems
 
 
-def _failure_message(error: BaseException) -> str:
-    """The failure's own message, as the workflow or handler raised it, and our full text.
-
-    Both are searched, so ``message: "balance .* too low"`` matches whichever form."""
-    cause = error.__cause__
-    inner = getattr(getattr(cause, "cause", None), "message", None) or getattr(
-        cause, "message", None
-    )
-    text = str(error)
-    return f"{inner}\n{text}" if isinstance(inner, str) and inner not in text else text
+def _error_problems(wanted: Mapping[str, Any], error: BaseException) -> list[str]:
+    """How ``error`` differs from ``expect.error``: its ``type`` and ``message`` may match
+    the error itself or any cause in its chain (an activity's ``RuntimeError`` under
+    ``WorkflowFailed`` and ``ActivityError``)."""
+    problems: list[str] = []
+    chain = causes.chain(error.__cause__)
+    kind = wanted.get("type")
+    kinds = [error_type(error), *(str(cause["type"]) for cause in chain)]
+    if kind is not None and kind not in kinds:
+        got = kinds[0] + (f" (caused by {', '.join(kinds[1:])})" if chain else "")
+        problems.append(f"error.type: expected {kind}, got {got}")
+    pattern = wanted.get("message")
+    if pattern is not None:
+        messages = [str(error), *(str(cause["message"]) for cause in chain)]
+        if not any(re.search(pattern, message) for message in messages):
+            shown = " / ".join(repr(message) for message in messages)
+            problems.append(f"error.message: /{pattern}/ does not match {shown}")
+    return problems

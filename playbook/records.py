@@ -40,6 +40,7 @@ _REPORTED = (
     "request",
     "result",
     "error",
+    "history",
 )
 """A step's fields in the JSON report, in its order."""
 
@@ -65,6 +66,8 @@ class StepRecord:
     request: dict[str, Any] | None = None
     attempts: int = 0
     reason: str | None = None
+    history: str | None = None
+    """The file ``--history-dir`` wrote the workflow's history to, after a failure."""
     depth: int = 0
     continue_on_error: bool = False
     """Whether a failure of this step lets the run go on (not in the reports)."""

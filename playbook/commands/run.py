@@ -50,6 +50,7 @@ class RunRequest:
     verbosity: int = 0
     ui_url: str | None = None
     include_root: str | None = None
+    history_dir: str | None = None
 
     @property
     def reports(self) -> dict[str, str | None]:
@@ -231,10 +232,24 @@ class _Command:
                 else:
                     await runner.run()
                     stop = stop or (self.request.fail_fast and runner.shared.exit_code != 0)
+                    await self._evidence(runner)
                 self.done.add(id(runner.shared.result))
 
         with self.signals.reacting(interrupt):
             await asyncio.gather(*(one(r) for r in runners))
+
+    async def _evidence(self, runner: Runner) -> None:
+        """``--history-dir``: the histories of the workflows its failed steps targeted, read
+        with the run's own client (none if it never connected: nothing to fetch)."""
+        client = runner.shared.client
+        if self.request.history_dir is None or client is None or runner.shared.interrupted:
+            return
+        from playbook.core.evidence import write_histories
+
+        result = runner.shared.result
+        for warning in await write_histories(client, result.records, self.request.history_dir):
+            self.console.write(f"warning: {runner.shared.masker.text(warning)}\n")
+        self.console.flush()
 
     async def _teardown(self) -> BaseException | None:
         """Workers, then servers; bounded, and a second signal cuts it short."""

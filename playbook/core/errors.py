@@ -24,6 +24,7 @@ import temporalio.exceptions
 import temporalio.service
 from temporalio.service import RPCStatusCode
 
+from playbook.core.causes import root_note
 from playbook.errors import (
     ConnectionFailed,
     OperationTimeout,
@@ -103,7 +104,7 @@ def workflow_ended(
         said = message or "execution timeout"
         status, error_type, text = "timed_out", "TimedOut", f"{who} timed out ({said})"
     else:
-        status, text = "failed", f"{who} failed: {error_type}: {message}"
+        status, text = "failed", f"{who} failed: {error_type}: {message}{root_note(cause)}"
     facts = {"operation": operation, "workflow_id": workflow_id, "run_id": run_id}
     return WorkflowFailed(text, status=status, error_type=error_type, details=details, **facts)
 
@@ -163,7 +164,7 @@ def translate(
     if isinstance(error, temporalio.client.WorkflowUpdateFailedError):
         error_type, message, details = failure_facts(error.cause)
         return UpdateFailed(
-            f"update '{name}' on {target} failed: {error_type}: {message}",
+            f"update '{name}' on {target} failed: {error_type}: {message}{root_note(error.cause)}",
             error_type=error_type,
             details=details,
             **facts,

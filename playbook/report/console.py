@@ -8,6 +8,7 @@ loops on a terminal. Steps inside loop iterations are shown only when they fail,
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 import click
@@ -33,6 +34,20 @@ COLOURS = {
 }
 
 _BAD = ("failed", "error")
+
+
+def cause_lines(error: Mapping[str, Any]) -> list[str]:
+    """An error's cause chain, a line per cause (``caused by ActivityError: Activity task
+    failed``); none for a single cause that the error's message already says."""
+    causes = error.get("causes") or []
+    said = [f"{cause.get('type')}: {cause.get('message')}" for cause in causes]
+    if len(said) == 1 and said[0] in str(error.get("message", "")):
+        return []
+    lines: list[str] = []
+    for text in said:
+        first, *rest = text.splitlines() or [""]
+        lines += [f"caused by {first}", *(f"  {line}" for line in rest)]
+    return lines
 
 
 class ConsoleReporter:
@@ -143,7 +158,10 @@ class ConsoleReporter:
         ):
             self._write(f"{indent}      {record.ui_link}")
         if record.status in _BAD and record.error:
-            for text in self._lines(str(record.error.get("message", ""))):
+            for text in [
+                *self._lines(str(record.error.get("message", ""))),
+                *cause_lines(record.error),
+            ]:
                 self._write(f"{indent}      {self._style(text, fg='red')}")
 
     def log(self, record: StepRecord, text: str) -> None:

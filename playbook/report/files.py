@@ -21,6 +21,7 @@ from typing import Any
 from playbook import __version__, numbers
 from playbook.records import RunResult, StepRecord
 from playbook.report import paths
+from playbook.report.console import cause_lines
 
 JSON_REPORT_VERSION = 1
 
@@ -167,7 +168,7 @@ def _case(classname: str, name: str, duration: float) -> ET.Element:
 
 def _step_case(result: RunResult, record: StepRecord) -> ET.Element:
     case = _case(result.playbook, f"{record.path}: {record.name}", record.duration)
-    _properties(case, record, ("action", "id", "workflow_id", "run_id", "ui_link"))
+    _properties(case, record, ("action", "id", "workflow_id", "run_id", "ui_link", "history"))
     if record.status in ("failed", "error"):
         error = record.error or {}
         message = str(error.get("message") or "failed")
@@ -180,7 +181,7 @@ def _step_case(result: RunResult, record: StepRecord) -> ET.Element:
                 "type": _xml_text(error.get("type") or "Failure"),
             },
         )
-        text = message
+        text = "\n".join([message, *cause_lines(error)])
         if error.get("details") is not None:
             text += "\n\ndetails: " + json.dumps(
                 numbers.printable(error["details"]), indent=2, ensure_ascii=False, default=str

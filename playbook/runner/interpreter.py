@@ -279,7 +279,13 @@ class Runner:
                 bugs.describe(error, f"step {record.path}", self.shared.masker)
             )
         record.status = "error"
-        record.error = {"type": "InternalError", "message": message, "details": None}
+        record.error = {
+            "type": "InternalError",
+            "message": message,
+            "details": None,
+            "non_retryable": None,
+            "causes": [],
+        }
         self._failed(error.message if isinstance(error, BugFound) else message, bugs.EXIT_CODE)
         self._mask_ids(record)
         self.shared.reporter.step_finished(record)
@@ -323,6 +329,8 @@ class Runner:
                     "type": "ExpectationFailed",
                     "message": masker.text("expectation not met: " + "; ".join(problems)),
                     "details": record.error,
+                    "non_retryable": None,
+                    "causes": [],
                 }
         else:
             record.status = "passed" if outcome.ok else "failed"

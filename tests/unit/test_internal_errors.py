@@ -65,6 +65,8 @@ def test_a_key_error_in_an_action_is_exit_3_with_the_log_and_both_reports(
         "type": "InternalError",
         "message": message,
         "details": None,
+        "non_retryable": None,
+        "causes": [],
     }
 
     suite = ET.parse(junit).getroot().find("testsuite")

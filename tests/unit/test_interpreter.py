@@ -222,6 +222,8 @@ def test_a_failed_call_names_its_workflow_and_skips_the_rest(tmp_path: Path) -> 
         "type": "WorkflowNotFound",
         "message": "query failed: gone",
         "details": None,
+        "non_retryable": None,
+        "causes": [],
     }
     assert result.records[3].reason == "an earlier step failed"
 
@@ -247,6 +249,8 @@ def test_retry_gives_up_on_the_injected_clock(tmp_path: Path) -> None:
     assert result.records[1].error == {
         "type": "PlaybookError",
         "details": None,
+        "non_retryable": None,
+        "causes": [],
         "message": "retry gave up after 3 attempts: until 'result == 'shipped'' never held; "
         "last result: 'new'",
     }
@@ -306,6 +310,8 @@ def test_foreach_concurrency_that_is_not_a_number_fails_the_step(tmp_path: Path)
     assert result.records[0].error == {
         "type": "PlaybookError",
         "details": None,
+        "non_retryable": None,
+        "causes": [],
         "message": f"step 'loop' (steps[0], {path}:4), field foreach.concurrency: "
         "inf is not a whole number",
     }
@@ -372,7 +378,13 @@ def test_a_bug_in_an_action_is_an_internal_error_not_a_failed_step(
     (log,) = (tmp_path / "logs").iterdir()
     message = f"internal error: KeyError: 'state' (the traceback is in {log}; please report it)"
     assert result.error == message
-    assert result.records[1].error == {"type": "InternalError", "message": message, "details": None}
+    assert result.records[1].error == {
+        "type": "InternalError",
+        "message": message,
+        "details": None,
+        "non_retryable": None,
+        "causes": [],
+    }
     assert "Traceback (most recent call last)" in log.read_text()
     assert "raise error" in log.read_text()
     assert f"error: {message}" in console.getvalue()
@@ -643,6 +655,8 @@ def test_a_failing_include_fails_its_step(tmp_path: Path) -> None:
     assert result.records[0].error == {
         "type": "PlaybookError",
         "details": None,
+        "non_retryable": None,
+        "causes": [],
         "message": f"included playbook {tmp_path / 'child.yaml'} failed",
     }
 

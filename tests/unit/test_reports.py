@@ -64,7 +64,7 @@ def order_run() -> RunResult:
                        status="failed", started_at=at(3), duration=2.4, attempts=1,
                        result=None, error={"type": "PlaybookError", "message":
                                            "foreach failed at item 1 (steps under steps[3].foreach)",
-                                           "details": None}),
+                                           "details": None, "non_retryable": None, "causes": []}),
             StepRecord(path="steps[3].foreach[0].steps[0]", action="signal", name="signal order",
                        line=27, status="passed", started_at=at(3), duration=0.1, attempts=1,
                        workflow_id="order-1", run_id="0b5e7c", ui_link=ORDER_LINK, depth=1),
@@ -72,7 +72,9 @@ def order_run() -> RunResult:
                        line=27, status="failed", started_at=at(4), duration=0.1, attempts=1,
                        workflow_id="order-1", run_id="0b5e7c", ui_link=ORDER_LINK, depth=1,
                        error={"type": "PaymentDeclined", "message": SIGNAL_MESSAGE,
-                              "details": {"code": 42, "note": "naïve"}}),
+                              "details": {"code": 42, "note": "naïve"}, "non_retryable": True,
+                              "causes": [{"type": "PaymentDeclined", "message": "card <4242>",
+                                          "details": {"code": 42, "note": "naïve"}}]}),
             StepRecord(path="steps[4]", action="query", name="query status", line=30,
                        status="skipped", reason="an earlier step failed"),
             StepRecord(path="finally[0]", action="terminate", name="terminate order", line=34,
@@ -197,7 +199,7 @@ def test_json_report_values() -> None:
         "started_at": "2024-05-01T12:00:01.250000+00:00", "duration": 0.012346, "attempts": 1,
         "workflow_id": "order-1", "run_id": None, "ui_link": None,
         "request": {"create": {"workflow": "OrderWorkflow", "api_key": "***"}},
-        "result": None, "error": None,
+        "result": None, "error": None, "history": None,
     }
     assert steps[1]["result"] == {"run_id": "0b5e7c"}
     assert (steps[1]["attempts"], steps[1]["ui_link"]) == (2, ORDER_LINK)
@@ -208,13 +210,16 @@ def test_json_report_values() -> None:
         "workflow_id": "order-1", "run_id": "0b5e7c", "ui_link": ORDER_LINK, "request": None,
         "result": None,
         "error": {"type": "PaymentDeclined", "message": SIGNAL_MESSAGE,
-                  "details": {"code": 42, "note": "naïve"}},
+                  "details": {"code": 42, "note": "naïve"}, "non_retryable": True,
+                  "causes": [{"type": "PaymentDeclined", "message": "card <4242>",
+                              "details": {"code": 42, "note": "naïve"}}]},
+        "history": None,
     }
     assert steps[7] == {
         "path": "steps[4]", "id": None, "name": "query status", "action": "query", "line": 30,
         "status": "skipped", "reason": "an earlier step failed", "started_at": None,
         "duration": 0.0, "attempts": 0, "workflow_id": None, "run_id": None, "ui_link": None,
-        "request": None, "result": None, "error": None,
+        "request": None, "result": None, "error": None, "history": None,
     }
     assert [(s["status"], s["reason"]) for s in interrupted["steps"]] == [
         ("canceled", "interrupted"), ("canceled", "interrupted"), ("canceled", "interrupted"),

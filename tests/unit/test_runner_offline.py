@@ -103,6 +103,8 @@ def test_assert_failure_shows_operands_and_stops(tmp_path: Path) -> None:
         "type": "AssertionFailed",
         "message": "order total is 18\n  assertion failed: vars.order.total == 20  (18 == 20)",
         "details": None,
+        "non_retryable": None,
+        "causes": [],
     }
 
 
