@@ -112,6 +112,10 @@ def dev_server(port: int, ui: bool, ui_port: int | None, db_filename: str | None
 @click.option("--tls-key", type=click.Path(dir_okay=False), help="Client private key (PEM file).")
 @click.option("--connect-timeout", help="How long to wait for the server (default 5s).")
 @click.option("--dev-server", is_flag=True, help="Start the bundled dev server for this run.")
+@click.option("--search-attribute", "search_attributes", multiple=True, metavar="NAME=TYPE",
+              help="With --dev-server: register a custom search attribute (repeatable).")
+@click.option("--data-converter", metavar="MODULE:ATTR",
+              help="The temporalio DataConverter for the run's clients and workers.")
 @click.option("--time-skipping", is_flag=True,
               help="Use the bundled time-skipping test server (timers take no wall time).")
 @click.option("--worker", "workers", multiple=True, metavar="MODULE[:ATTR]",
@@ -139,7 +143,8 @@ def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: st
                 time_skipping: bool, workers: tuple[str, ...], junit_xml: str | None,
                 json_report: str | None, tags: str | None, skip_tags: str | None,
                 fail_fast: bool, yes: bool, jobs: int, ui_url: str | None, verbose: int,
-                quiet: bool, include_root: str | None, history_dir: str | None) -> int:
+                quiet: bool, include_root: str | None, history_dir: str | None,
+                search_attributes: tuple[str, ...], data_converter: str | None) -> int:
     """Run playbooks against Temporal."""
     from playbook.commands.signals import Signals
 
@@ -165,7 +170,8 @@ def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: st
             workers=workers, junit_xml=junit_xml, json_report=json_report,
             tags=_tag_set(tags), skip_tags=_tag_set(skip_tags), fail_fast=fail_fast, yes=yes,
             jobs=jobs, verbosity=-1 if quiet else verbose, ui_url=ui_url, include_root=include_root,
-            history_dir=history_dir)
+            history_dir=history_dir, search_attributes=search_attributes,
+            data_converter=data_converter)
         return asyncio.run(run_async(request, signals))
 
 

@@ -51,6 +51,8 @@ class RunRequest:
     ui_url: str | None = None
     include_root: str | None = None
     history_dir: str | None = None
+    search_attributes: Sequence[str] = ()
+    data_converter: str | None = None
 
     @property
     def reports(self) -> dict[str, str | None]:
@@ -120,6 +122,8 @@ class _Command:
             server=_server(request),
             workers=request.workers,
             ui_url=request.ui_url,
+            search_attributes=request.search_attributes,
+            data_converter=request.data_converter,
         )
         problems = check(request.reports)
         if problems:
@@ -127,6 +131,7 @@ class _Command:
         if any(map(is_stdout, request.reports.values())):
             self.console = sys.stderr  # standard output holds the report, and nothing else
         self.playbooks = load_many(list(request.files), include_root=request.include_root)
+        self.environment.register_search_attributes(self.playbooks)
         self.inputs = resolve_each(
             [(p.path, p.inputs) for p in self.playbooks],
             _given(request),
