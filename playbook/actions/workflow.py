@@ -31,7 +31,7 @@ def _done(
     run_id: str | None = None,
     note: str | None = None,
 ) -> Done:
-    return Done(value, stub.workflow_id, run_id or stub.run_id, note)
+    return Done(value, stub.workflow_id, run_id or stub.current_run_id, note)
 
 
 def _target(call: Call) -> core.WorkflowStub:
@@ -131,6 +131,7 @@ async def _staged(call: Call, begin: Callable[..., Awaitable[Any]], *args: Any) 
     handle = await begin(
         stub, spec["update"], *args, wait_for_stage=stage, update_id=spec.get("update_id")
     )
+    stub.latest_run_id = handle.run_id or stub.latest_run_id  # the run that took it
     return _done(stub, await _update_result(handle, stage))
 
 
@@ -154,8 +155,23 @@ async def update_with_start(call: Call) -> Done:
 async def await_result(call: Call) -> Done:
     stub, spec = _target(call), call.spec
     timeout = _seconds(call, spec.get("timeout"))
-    value = await core.get_result(stub, timeout=timeout, follow_runs=spec.get("follow_runs", True))
-    return _done(stub, value)
+    follow_runs = spec.get("follow_runs", True)
+    value = await core.get_result(stub, timeout=timeout, follow_runs=follow_runs)
+    last = await _latest_run(stub) if follow_runs else None
+    if last and (stub.started or stub.run_id is None):
+        stub.latest_run_id = last  # later calls reach it too (a pinned run_id keeps its run)
+    return _done(stub, value, run_id=last)
+
+
+async def _latest_run(stub: core.WorkflowStub) -> str | None:
+    """The run that ended the chain, which temporalio's result does not tell: the latest run
+    of the workflow id as the server reports it now (one describe, after the wait)."""
+    try:
+        facts = await core.describe(core.create_workflow(stub.client, stub.workflow_id))
+    except PlaybookError:
+        return None  # the result stands; the record names the run known before
+    run_id: str | None = facts["run_id"]
+    return run_id
 
 
 async def _closing(call: Call, stub: core.WorkflowStub, operation: Any) -> Done:
@@ -196,4 +212,5 @@ async def terminate(call: Call) -> Done:
 async def describe(call: Call) -> Done:
     stub = _target(call)
     facts = await core.describe(stub)
-    return _done(stub, facts, run_id=facts["run_id"])
+    stub.latest_run_id = facts["run_id"]
+    return _done(stub, facts)

@@ -33,6 +33,15 @@ class WorkflowStub:
     workflow_type: str | None = None
     options: WorkflowOptions | None = None
     started: bool = field(default=False)
+    latest_run_id: str | None = None
+    """The latest run of the chain that a response named (an update's, a describe's, the
+    end of an ``await_result``), after continue-as-new or reset; ``run_id`` stays the run
+    that started the chain (what :meth:`handle` follows from)."""
+
+    @property
+    def current_run_id(self) -> str | None:
+        """The run that calls reach, as far as this run has been told: what records name."""
+        return self.latest_run_id or self.run_id
 
     @property
     def is_new(self) -> bool:

@@ -63,12 +63,46 @@ class AnySignal:
         self.seen.append(name)
 
 
+@workflow.defn
+class Chain:
+    """Continues as new on ``next_run``; ``finish`` ends it with its run's number."""
+
+    @workflow.init
+    def __init__(self, number: int = 1) -> None:
+        self.number = number
+        self.next = self.done = False
+
+    @workflow.run
+    async def run(self, number: int = 1) -> int:
+        await workflow.wait_condition(lambda: self.next or self.done)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if not self.done:
+            workflow.continue_as_new(args=[number + 1])
+        return number
+
+    @workflow.signal
+    def next_run(self) -> None:
+        self.next = True
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.done = True
+
+    @workflow.query
+    def run_number(self) -> int:
+        return self.number
+
+    @workflow.update
+    def bump(self) -> int:
+        return self.number
+
+
 @pytest.fixture
 async def orders(client: Client, task_queue: str) -> AsyncIterator[str]:
     async with Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow, AnySignal],
+        workflows=[OrderWorkflow, AnySignal, Chain],
         workflow_runner=UnsandboxedWorkflowRunner(),
     ):
         yield task_queue
@@ -211,3 +245,49 @@ async def test_a_dynamic_handler_takes_any_name(
         "coverage: AnySignal: signals 0/0 + 2 dynamic, queries 0/0, updates 0/0",
         "coverage: OrderWorkflow: signals 2/2, queries 1/1, updates 0/1 (not called: pay)",
     ]
+
+
+async def test_records_name_the_run_that_answered_after_continue_as_new(
+    tmp_path: Path, dev_server: Any, orders: str, client: Client
+) -> None:
+    """An update's record names the run from the server's response; a describe's and an
+    await_result's the latest run of the chain; the calls after them the run so learnt."""
+    code, report = await run(
+        tmp_path,
+        """\
+  - id: chain
+    create: {type: Chain, task_queue: "{{ inputs.tq }}", execution_timeout: 1m}
+  - id: first
+    start: {workflow: chain}
+  - signal: {workflow: chain, signal: next_run}
+  - query: {workflow: chain, query: run_number}
+    retry: {until: "result == 2", timeout: 10s, interval: 100ms}
+  - id: second
+    start_update: {workflow: chain, update: bump, wait_for_stage: completed}
+  - id: after_update
+    query: {workflow: chain, query: run_number}
+  - signal: {workflow: chain, signal: next_run}
+  - query: {workflow: chain, query: run_number}
+    retry: {until: "result == 3", timeout: 10s, interval: 100ms}
+  - id: described
+    describe: {workflow: chain}
+  - id: finish
+    signal: {workflow: chain, signal: finish}
+  - id: last
+    await_result: {workflow: chain, timeout: 10s}
+    expect: {result: 3}
+""",
+        dev_server,
+        orders,
+    )
+    assert code == 0, report
+    records = {s["id"]: s for s in report["steps"] if s["id"]}
+    handle = client.get_workflow_handle(records["chain"]["workflow_id"])
+    latest = (await handle.describe()).run_id
+    first = records["first"]["result"]["run_id"]
+    second = records["second"]["result"]["run_id"]
+    assert len({first, second, latest}) == 3
+    assert records["first"]["run_id"] == first
+    assert (records["second"]["run_id"], records["after_update"]["run_id"]) == (second, second)
+    for name in ("described", "finish", "last"):
+        assert records[name]["run_id"] == latest, name
