@@ -18,6 +18,7 @@ The tree::
         ├── QueryFailed               the query was rejected or raised in the workflow
         ├── UpdateFailed              the update's handler raised or the update could not complete
         │   └── UpdateRejected        the update's validator rejected it
+        ├── WorkflowTaskFailed        the worker fails the workflow's task: the call would wait forever
         ├── OperationTimeout          the operation did not finish within its timeout
         └── ServerError (3)           the server failed us (unavailable, internal error)
 
@@ -159,6 +160,11 @@ class TemporalError(PlaybookError):
         self.details = details
         super().__init__(message)
 
+    def facts(self) -> dict[str, Any]:
+        """What makes another error about the same call: the keyword arguments of this one."""
+        names = ("operation", "workflow_id", "run_id", "error_type", "details")
+        return {name: getattr(self, name) for name in names}
+
     def to_record(self) -> dict[str, Any]:
         """The ``{type, message, details}`` shape that step records carry."""
         return {"type": self.error_type, "message": str(self), "details": self.details}
@@ -190,6 +196,13 @@ class UpdateFailed(TemporalError):
 
 class UpdateRejected(UpdateFailed):
     """The update's validator rejected it: the workflow never ran the handler."""
+
+
+class WorkflowTaskFailed(TemporalError):
+    """A call waited on a workflow whose workflow task fails on the worker (a type it does not
+    register, wrong arguments, a non-determinism error, an exception in workflow code): the
+    workflow stays running, so the call would only time out. The worker's failure is chained
+    as ``__cause__`` when it can be decoded."""
 
 
 class OperationTimeout(TemporalError):

@@ -11,8 +11,9 @@ One function per seed function, usable without any YAML::
 
 Every failure is one of the errors in :mod:`playbook.errors`, with temporalio's exception
 chained. The modules: ``connection`` (settings and clients), ``stub`` (what an operation acts
-on), ``operations`` (the seed's calls), ``guard`` (the path of a failed call) and ``errors``
-(the one place temporalio's exceptions become ours).
+on), ``operations`` (the seed's calls), ``guard`` (the path of a call, and of a failed one),
+``errors`` (the one place temporalio's exceptions become ours), ``task_failures`` (a
+workflow whose task fails on the worker) and ``pollers`` (whether a worker polls a queue).
 """
 
 from playbook.core.connection import (
@@ -21,14 +22,17 @@ from playbook.core.connection import (
     create_client_async,
     resolve_settings,
 )
+from playbook.core.guard import within
 from playbook.core.operations import (
     cancel,
     describe,
+    explain_stall,
     get_result,
     get_update_handle,
     query,
     signal,
     signal_with_start,
+    stall_hint,
     start,
     start_update,
     terminate,
@@ -48,6 +52,7 @@ __all__ = [
     "create_client_async",
     "create_workflow",
     "describe",
+    "explain_stall",
     "get_result",
     "get_update_handle",
     "infer_search_attribute",
@@ -56,9 +61,11 @@ __all__ = [
     "resolve_settings",
     "signal",
     "signal_with_start",
+    "stall_hint",
     "start",
     "start_update",
     "terminate",
     "update",
     "update_with_start",
+    "within",
 ]

@@ -6,8 +6,13 @@
   :class:`ConnectionFailed` when a lazy client meets a bad address;
 - :func:`connection_failed`: what connecting raised -> a :class:`ConnectionFailed` naming
   the address (exit 3);
-- :func:`no_worker_polling` and :func:`update_rejected`: the words for what
-  :mod:`playbook.core.guard` learns from the server after a failure.
+- :func:`update_rejected` (and :func:`~playbook.core.pollers.no_worker_polling`, kept
+  importable from here): the words for what :mod:`playbook.core.guard` learns from the
+  server after a failure.
+
+A broken connection's own text (``h2 protocol error``, ``transport error``) never reaches a
+message: on a call that waits (:data:`WAITING`) it is a timeout, on any other a server
+that could not be reached.
 
 Everything here is pure, so each translation is tested offline. Each message names the
 operation, the workflow and what to do; callers chain the temporalio exception as
@@ -25,6 +30,7 @@ import temporalio.service
 from temporalio.service import RPCStatusCode
 
 from playbook.core.causes import root_note
+from playbook.core.pollers import no_worker_polling
 from playbook.errors import (
     ConnectionFailed,
     OperationTimeout,
@@ -51,6 +57,16 @@ _SERVER_TROUBLE = {
 }
 # The bridge's words for a target it cannot parse (a ValueError, raised on connecting).
 _BAD_TARGET = "invalid target URL"
+# What the bridge says when an HTTP/2 connection or stream breaks: a proxy or the server
+# dropped a call it held open, or the server went away.
+_TRANSPORT = ("h2 protocol error", "http2 error", "transport error", "connection reset")
+# ... and when it cannot connect at all, which has words of its own.
+_CONNECTING = ("client connect", "connect error", "trying to connect")
+
+WAITING = frozenset(
+    {"await_result", "await_update", "query", "update", "start_update", "update_with_start"}
+)
+"""The operations that wait for a worker to act on the workflow."""
 
 
 def translatable(error: BaseException) -> bool:
@@ -175,6 +191,8 @@ def translate(
             "workflow's task queue? (at most 10 updates may be in flight per workflow)",
             **facts,
         )
+    if _transport(error):
+        return _broken(error, what, target, facts)
     if isinstance(error, temporalio.service.RPCError):
         return _refused(error, what, target, facts)
     if isinstance(error, RuntimeError) and "connect" in str(error).lower():
@@ -192,6 +210,30 @@ def translate(
             **facts,
         )
     return TemporalError(f"{what} on {target} failed: {type(error).__name__}: {error}", **facts)
+
+
+def _transport(error: BaseException) -> bool:
+    """A broken connection's text (not a failure to connect: that has words of its own)."""
+    if not isinstance(error, (temporalio.service.RPCError, RuntimeError)):
+        return False
+    text = str(error).lower()
+    return any(m in text for m in _TRANSPORT) and not any(m in text for m in _CONNECTING)
+
+
+def _broken(error: BaseException, what: str, target: str, facts: dict[str, Any]) -> TemporalError:
+    """A call whose connection broke: a timeout if it was waiting (the server held it open
+    for a worker), else a server out of reach."""
+    unavailable = getattr(error, "status", None) == RPCStatusCode.UNAVAILABLE
+    if facts["operation"] in WAITING and not unavailable:
+        return OperationTimeout(
+            f"{what} on {target} timed out: the connection gave up waiting for an answer",
+            **facts,
+        )
+    return ServerError(
+        f"{what} on {target} failed: the connection to the server broke; check that the "
+        "server is up and reachable",
+        **facts,
+    )
 
 
 def _refused(
@@ -235,25 +277,7 @@ def update_rejected(error: TemporalError, name: str | None) -> UpdateRejected:
     return UpdateRejected(
         f"update '{name}' on workflow '{error.workflow_id}' was rejected: "
         f"{error.error_type}: {reason}",
-        operation=error.operation,
-        workflow_id=error.workflow_id,
-        run_id=error.run_id,
-        error_type=error.error_type,
-        details=error.details,
-    )
-
-
-def no_worker_polling(error: OperationTimeout, task_queue: str) -> OperationTimeout:
-    """``error``, told that no worker polls the workflow's task queue: the most common cause
-    of a result, query or update that times out."""
-    return OperationTimeout(
-        f"{error}; no worker is polling task queue '{task_queue}': start a worker for it "
-        "(or use --worker)",
-        operation=error.operation,
-        workflow_id=error.workflow_id,
-        run_id=error.run_id,
-        error_type=error.error_type,
-        details=error.details,
+        **error.facts(),
     )
 
 
@@ -320,6 +344,7 @@ def short_reason(text: str) -> str:
 
 
 __all__ = [
+    "WAITING",
     "connection_failed",
     "failure_facts",
     "no_worker_polling",

@@ -1,42 +1,67 @@
 """The guarded call: every temporalio call of the client core's operations goes through
 :func:`call`.
 
-``call`` runs the call, turns what temporalio raised into ours through
-:mod:`playbook.core.errors`, and asks the server what a bare failure does not say: whether
-any worker polls the task queue of a workflow that timed out, and whether a failed update
-was ever accepted (if not, its validator rejected it). Our own bugs pass through
-untranslated.
+``call`` runs the call; while a call that waits on the workflow (:data:`WAITING`) takes
+longer than a second, it watches the workflow for a current workflow task failure
+(:class:`~playbook.core.task_failures.Watch`) and raises that instead of waiting out a
+timeout. It turns what temporalio raised into ours through :mod:`playbook.core.errors`,
+and asks the server what a bare failure does not say: whether the workflow's task fails,
+whether a worker polled the task queue of a workflow that timed out recently, and whether a
+failed update was ever accepted (if not, its validator rejected it). Our own bugs pass
+through untranslated; a cancellation (a step's timeout, Ctrl-C) goes on as one.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+import contextlib
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar
 
 import temporalio.api.enums.v1 as enums
-import temporalio.api.taskqueue.v1
-import temporalio.api.workflowservice.v1
+import temporalio.client
 
 from playbook.core.connection import ConnectSettings
-from playbook.core.errors import (
-    no_worker_polling,
-    translatable,
-    translate,
-    update_rejected,
+from playbook.core.errors import WAITING, translatable, translate, update_rejected
+from playbook.core.pollers import QueueView, no_worker_polling, read_queue
+from playbook.core.task_failures import TaskFailure, Watch, current_failure, workflow_task_failed
+from playbook.errors import (
+    ConnectionFailed,
+    OperationTimeout,
+    TemporalError,
+    UpdateFailed,
+    WorkflowTaskFailed,
 )
-from playbook.errors import ConnectionFailed, OperationTimeout, TemporalError, UpdateFailed
 
 if TYPE_CHECKING:
     from playbook.core.stub import WorkflowStub
 
 T = TypeVar("T")
 
-# Operations that wait for a worker to act: when one times out, ask whether anyone polls.
-_NEEDS_WORKER = frozenset(
-    {"await_result", "await_update", "query", "update", "start_update", "update_with_start"}
-)
+_ASKING = 3.0  # seconds the server is given to say what it knows after a failure
+# When every call of the core must have ended (the event loop's time): see `within`.
+_DEADLINE: ContextVar[float | None] = ContextVar("playbook_core_deadline", default=None)
+
+
+@contextlib.contextmanager
+def within(seconds: float | None) -> Iterator[None]:
+    """Every call of the core made in this block, and in the tasks it starts, ends within
+    ``seconds`` from now (a step's ``timeout``): also one whose cancellation some code on
+    the way swallowed. Running out raises a bare :class:`asyncio.TimeoutError`, which the
+    caller words, as its own bound's."""
+    if seconds is None:
+        yield
+        return
+    end = asyncio.get_running_loop().time() + seconds
+    current = _DEADLINE.get()
+    token = _DEADLINE.set(end if current is None else min(current, end))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 async def bounded(awaitable: Awaitable[T], timeout: float | None) -> T:
@@ -58,10 +83,35 @@ async def call(
     """Await ``make()``, an ``operation`` on ``stub``; a failure is raised as one of ours.
 
     ``timeout`` is the bound the call was given (to word its timeout), ``update_id`` the
-    update it sent (to tell a rejection from a failure)."""
+    update it sent (to tell a rejection from a failure). Inside :func:`within`, the call
+    ends by its deadline."""
+    guarded = _guarded(make, stub, operation, name, timeout, update_id)
+    end = _DEADLINE.get()
+    if end is None:
+        return await guarded
+    return await asyncio.wait_for(guarded, max(end - asyncio.get_running_loop().time(), 0))
+
+
+async def _guarded(
+    make: Callable[[], Awaitable[T]],
+    stub: WorkflowStub,
+    operation: str,
+    name: str | None,
+    timeout: float | None,
+    update_id: str | None,
+) -> T:
+    watch = Watch(stub) if operation in WAITING else None
     try:
-        return await make()
+        value = await make()
+    except asyncio.CancelledError:
+        if watch is not None and watch.claimed():
+            raise watch.error(operation, name) from watch.cause()
+        raise
     except Exception as e:
+        if watch is not None and watch.claimed():
+            raise watch.error(operation, name) from watch.cause()
+        if _cancelled_as(e):
+            raise asyncio.CancelledError() from e
         if not translatable(e):
             raise
         error = translate(
@@ -75,8 +125,30 @@ async def call(
             settings=_settings(stub),
         )
         error = await _explained(error, stub, name, update_id)
+        if isinstance(error, WorkflowTaskFailed):  # chained to the worker's failure
+            raise error from error.__cause__
         # our own bound has no temporalio exception to chain
         raise error from (None if isinstance(e, asyncio.TimeoutError) else e)
+    finally:
+        if watch is not None:
+            watch.stop()
+    if watch is not None:
+        watch.claimed()  # it cancelled a call that answered anyway: take the cancellation back
+    return value
+
+
+def _failed(error: WorkflowTaskFailed, failure: TaskFailure) -> WorkflowTaskFailed:
+    error.__cause__ = failure.exception
+    return error
+
+
+def _cancelled_as(error: Exception) -> bool:
+    """temporalio turns a cancellation of an update's wait into an error of its own: a
+    cancellation of ours (a step's timeout, Ctrl-C) must go on as one."""
+    if not isinstance(error, temporalio.client.RPCTimeoutOrCancelledError):
+        return False
+    task = asyncio.current_task()
+    return sys.version_info >= (3, 11) and task is not None and task.cancelling() > 0
 
 
 def _settings(stub: WorkflowStub) -> ConnectSettings:
@@ -93,37 +165,42 @@ async def _explained(
     update_id: str | None,
 ) -> TemporalError | ConnectionFailed:
     """``error``, with what the server can tell about it."""
-    if isinstance(error, OperationTimeout) and error.operation in _NEEDS_WORKER:
-        try:
-            task_queue, pollers = await asyncio.wait_for(_pollers(stub), 5.0)
-        except Exception:  # cannot tell (the server is down, say): the message stays as it is
-            return error
-        return error if pollers else no_worker_polling(error, task_queue)
+    if isinstance(error, OperationTimeout) and error.operation in WAITING:
+        failure, view = await explain(stub)
+        if failure is not None:
+            return _failed(
+                workflow_task_failed(
+                    failure,
+                    operation=error.operation,
+                    workflow_id=stub.workflow_id,
+                    run_id=stub.run_id,
+                    name=name,
+                ),
+                failure,
+            )
+        now = datetime.now(timezone.utc)
+        return error if view is None or view.recent(now) else no_worker_polling(error, view, now)
     if isinstance(error, UpdateFailed) and update_id and not await _was_accepted(stub, update_id):
         return update_rejected(error, name)
     return error
 
 
-async def _pollers(stub: WorkflowStub) -> tuple[str, int]:
-    """The workflow's task queue and how many workers poll it for workflow tasks.
+async def explain(stub: WorkflowStub) -> tuple[TaskFailure | None, QueueView | None]:
+    """Why a call on ``stub``'s workflow may have got no answer, as far as the server tells
+    within :data:`_ASKING` seconds: its current workflow task failure, else its task queue's
+    pollers (``None`` for what it did not tell: it is down, say)."""
+    try:
+        return await asyncio.wait_for(_ask(stub), _ASKING)
+    except Exception:
+        return None, None
 
-    A workflow whose task queue nobody polls never makes progress, so its result, queries
-    and updates time out: the most common cause of a timeout, and the server knows it."""
-    task_queue = stub.task_queue
-    if not task_queue:
-        handle = stub.client.get_workflow_handle(stub.workflow_id, run_id=stub.run_id)
-        task_queue = (await handle.describe(rpc_timeout=timedelta(seconds=2))).task_queue
-    response = await stub.client.workflow_service.describe_task_queue(
-        temporalio.api.workflowservice.v1.DescribeTaskQueueRequest(
-            namespace=stub.client.namespace,
-            task_queue=temporalio.api.taskqueue.v1.TaskQueue(
-                name=task_queue, kind=enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL
-            ),
-            task_queue_type=enums.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        ),
-        timeout=timedelta(seconds=2),
-    )
-    return task_queue, len(response.pollers)
+
+async def _ask(stub: WorkflowStub) -> tuple[TaskFailure | None, QueueView | None]:
+    try:
+        failure = await current_failure(stub)
+    except Exception:  # an older server without reverse history, say: the pollers still tell
+        failure = None
+    return (failure, None) if failure is not None else (None, await read_queue(stub))
 
 
 async def _was_accepted(stub: WorkflowStub, update_id: str) -> bool:

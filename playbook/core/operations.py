@@ -1,5 +1,5 @@
 """The seed's operations on a workflow stub: start, signal, query, update, result, cancel,
-terminate, describe.
+terminate, describe; and :func:`stall_hint`, for a caller whose own bound ran out.
 
 Each is one temporalio call made through :func:`playbook.core.guard.call`, so every failure
 is one of the errors in :mod:`playbook.errors`.
@@ -10,14 +10,17 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import temporalio.client
 from temporalio.client import WorkflowUpdateStage
 
-from playbook.core.guard import bounded, call
+from playbook.core.guard import bounded, call, explain
+from playbook.core.pollers import no_worker_words
 from playbook.core.stub import UpdateHandle, WorkflowStub, require_new, start_kwargs
+from playbook.core.task_failures import failure_words
+from playbook.durations import format_duration
 from playbook.errors import InvalidOptions
 from playbook.options import check_for_action, check_wait_stage
 
@@ -246,3 +249,33 @@ async def describe(stub: WorkflowStub) -> dict[str, Any]:
         }
 
     return await call(fetch, stub, "describe")
+
+
+async def stall_hint(stub: object, workflow_id: str | None) -> str:
+    """`` (workflow '<id>'; <why>)``, for a message saying that a wait on ``stub``'s workflow
+    (a step's ``timeout``, say) ran out of time; '' without a workflow."""
+    if not workflow_id:
+        return ""
+    said = await explain_stall(stub)
+    fallback = "is a worker polling its task queue, and were its arguments right?"
+    return f" (workflow '{workflow_id}'; {said or fallback})"
+
+
+async def explain_stall(stub: object) -> str | None:
+    """Why a wait on ``stub``'s workflow ran out of time (a step's ``timeout``, say), in a few
+    words, as far as the server tells within seconds: the workflow's task fails on the
+    worker, no worker polled its task queue recently, or neither. ``None``: the server did
+    not tell (or ``stub`` is not a stub of the core)."""
+    if not isinstance(stub, WorkflowStub):
+        return None
+    failure, view = await explain(stub)
+    if failure is not None:
+        return failure_words(failure)
+    if view is None:
+        return None
+    now = datetime.now(timezone.utc)
+    said = no_worker_words(view, now)
+    if said is not None:
+        return f"{said}: start a worker for it (or use --worker)"
+    last = format_duration(now - max(view.last_polls))
+    return f"task queue '{view.task_queue}' was polled {last} ago and no workflow task failed"

@@ -9,7 +9,7 @@ import os
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from playbook import bugs, templating
+from playbook import bugs, core, templating
 from playbook.actions import UNRENDERED, Call, Done
 from playbook.actions.base import ConfirmationRequired
 from playbook.durations import format_duration
@@ -255,13 +255,17 @@ class Runner:
             if seconds is None:
                 return await attempts
             try:
-                return await asyncio.wait_for(attempts, seconds)
+                with core.within(seconds):  # every server call in it too, however deep
+                    return await asyncio.wait_for(attempts, seconds)
             except asyncio.TimeoutError:
                 return Outcome(
                     step.kind,
                     error=PlaybookError(
                         f"{env.where('timeout')}: the step did not finish within "
-                        f"{format_duration(seconds)}" + _hint(env.record)
+                        f"{format_duration(seconds)}"
+                        + await core.stall_hint(
+                            env.scope.stubs.get(step.target or ""), env.record.workflow_id
+                        )
                     ),
                 )
         except (ConfirmationRequired, ConnectionFailed):
@@ -371,12 +375,3 @@ class Runner:
             raise
         except PlaybookError as e:
             return Outcome(kind, error=e)
-
-
-def _hint(record: StepRecord) -> str:
-    if record.workflow_id:
-        return (
-            f" (workflow '{record.workflow_id}'; is a worker polling its task queue, and "
-            "were its arguments right?)"
-        )
-    return ""

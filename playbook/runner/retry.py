@@ -1,13 +1,16 @@
 """``retry``: attempts of one step until ``until`` holds (or ``expect`` is met, or the
 action succeeds), within ``timeout`` and ``attempts``; waits go through the run's sleep
-and deadlines through its clock, so time-skipping and fakes apply to them."""
+and deadlines through its clock, so time-skipping and fakes apply to them. ``timeout``
+bounds the attempts together: one still running when it runs out is cancelled."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from playbook import templating
+from playbook import core, templating
+from playbook.durations import format_duration
 from playbook.errors import PlaybookError, TemplateError
 from playbook.expect import Outcome, judge
 from playbook.runner.values import count, expectation, number, seconds
@@ -37,7 +40,18 @@ async def attempts(step: Step, env: StepEnv, attempt: Callable[[], Awaitable[Out
     while True:
         tries += 1
         record.attempts = tries
-        outcome = await attempt()
+        outcome = await _within(attempt, deadline - clock.monotonic())
+        if outcome is None:
+            stub = env.scope.stubs.get(step.target or "")
+            return Outcome(
+                step.kind,
+                error=PlaybookError(
+                    f"{env.where('retry.timeout')}: retry gave up after {tries} "
+                    f"attempt{'s' if tries != 1 else ''}: its timeout of "
+                    f"{format_duration(timeout)} ran out during the last one"
+                    + await core.stall_hint(stub, record.workflow_id)
+                ),
+            )
         done, last_problem = _done(step, outcome, until, env)
         if done:
             return outcome
@@ -56,6 +70,26 @@ async def attempts(step: Step, env: StepEnv, attempt: Callable[[], Awaitable[Out
             return outcome
         await env.runner.shared.sleep(wait)
         wait *= backoff
+
+
+async def _within(attempt: Callable[[], Awaitable[Outcome]], seconds: float) -> Outcome | None:
+    """``attempt()``'s outcome, or ``None`` if it did not finish within ``seconds`` (then it is
+    cancelled). Not ``wait_for``: a timeout from inside the attempt (the step's own) must not
+    pass for the retry's."""
+    task = asyncio.ensure_future(attempt())
+    ran_out = True
+    try:
+        finished, _ = await asyncio.wait({task}, timeout=max(seconds, 0))
+        ran_out = not finished
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})  # gone before we go on, whatever it raised
+    if ran_out:
+        if not task.cancelled():
+            task.exception()  # what it raised on its way out is not news
+        return None
+    return task.result()
 
 
 def _done(step: Step, outcome: Outcome, until: str | None, env: StepEnv) -> tuple[bool, str]:
