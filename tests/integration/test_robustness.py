@@ -301,14 +301,20 @@ def test_wrong_arguments_wedge_the_workflow_and_the_step_timeout_says_so(
     assert code == 1, output
     ids = dict(re.findall(r"PASS  create (greeter|counter)  \(\S+, workflow (\S+)\)", output))
     assert set(ids) == {"greeter", "counter"}, output
+    # the step's timeout names the worker's own words (SPEC section 11)
+    said = {
+        "greeter": "TypeError: Greeter.run() takes 2 positional arguments but 3 were given",
+        "counter": "TypeError: Counter.add() missing 1 required positional argument: 'amount'",
+    }
     for step_id, index, line, workflow in (("greeting", 2, 7, "greeter"),
                                            ("total", 7, 16, "counter")):
         assert re.search(
             rf"\n  FAIL  await_result {workflow}  \(1\.\ds, workflow {ids[workflow]}\)\n"
             + re.escape(
                 f"        step '{step_id}' (steps[{index}], {path}:{line}), field timeout: the step "
-                f"did not finish within 1.0s (workflow '{ids[workflow]}'; is a worker polling "
-                "its task queue, and were its arguments right?)\n"), output), output
+                f"did not finish within 1.0s (workflow '{ids[workflow]}'; its workflow task fails "
+                f"on the worker (WorkflowWorkerUnhandledFailure): {said[workflow]}; check the "
+                "args the start, signal or update gave against the method named)\n"), output), output
     assert "  PASS  terminate greeter" in output and "  PASS  terminate counter" in output
     assert re.search(r"\nfailed: wedged: 8 passed, 2 failed in \S+ \(exit 1\)\n", output), output
 
