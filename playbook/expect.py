@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from playbook.core import causes
 from playbook.errors import PlaybookError, TemporalError, WorkflowFailed
 
 RESULT_STATUSES = ("completed", "failed", "canceled", "terminated", "timed_out")
@@ -55,9 +54,27 @@ def error_record(error: BaseException) -> dict[str, Any]:
             "message": str(error) or type(error).__name__,
             "details": None,
         }
-    record.setdefault("non_retryable", causes.non_retryable(error.__cause__))
-    record.setdefault("causes", causes.chain(error.__cause__))
+    record.setdefault("non_retryable", _non_retryable(error))
+    record.setdefault("causes", _chain(error))
     return record
+
+
+def _chain(error: BaseException) -> list[dict[str, Any]]:
+    """The failures under ``error``, outermost first (:mod:`playbook.core.causes`, which
+    imports temporalio: only when there is a cause to read)."""
+    if error.__cause__ is None:
+        return []
+    from playbook.core import causes
+
+    return causes.chain(error.__cause__)
+
+
+def _non_retryable(error: BaseException) -> bool | None:
+    if error.__cause__ is None:
+        return None
+    from playbook.core import causes
+
+    return causes.non_retryable(error.__cause__)
 
 
 def error_type(error: BaseException) -> str:
@@ -153,7 +170,7 @@ def _error_problems(wanted: Mapping[str, Any], error: BaseException) -> list[str
     the error itself or any cause in its chain (an activity's ``RuntimeError`` under
     ``WorkflowFailed`` and ``ActivityError``)."""
     problems: list[str] = []
-    chain = causes.chain(error.__cause__)
+    chain = _chain(error)
     kind = wanted.get("type")
     kinds = [error_type(error), *(str(cause["type"]) for cause in chain)]
     if kind is not None and kind not in kinds:

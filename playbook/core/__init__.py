@@ -22,7 +22,7 @@ from playbook.core.connection import (
     create_client_async,
     resolve_settings,
 )
-from playbook.core.guard import within
+from playbook.deadline import within
 from playbook.core.operations import (
     cancel,
     describe,

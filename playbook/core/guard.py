@@ -14,16 +14,15 @@ through untranslated; a cancellation (a step's timeout, Ctrl-C) goes on as one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar
 
 import temporalio.api.enums.v1 as enums
 import temporalio.client
 
+from playbook import deadline
 from playbook.core.connection import ConnectSettings
 from playbook.core.errors import WAITING, translatable, translate, update_rejected
 from playbook.core.pollers import QueueView, no_worker_polling, read_queue
@@ -42,26 +41,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _ASKING = 3.0  # seconds the server is given to say what it knows after a failure
-# When every call of the core must have ended (the event loop's time): see `within`.
-_DEADLINE: ContextVar[float | None] = ContextVar("playbook_core_deadline", default=None)
-
-
-@contextlib.contextmanager
-def within(seconds: float | None) -> Iterator[None]:
-    """Every call of the core made in this block, and in the tasks it starts, ends within
-    ``seconds`` from now (a step's ``timeout``): also one whose cancellation some code on
-    the way swallowed. Running out raises a bare :class:`asyncio.TimeoutError`, which the
-    caller words, as its own bound's."""
-    if seconds is None:
-        yield
-        return
-    end = asyncio.get_running_loop().time() + seconds
-    current = _DEADLINE.get()
-    token = _DEADLINE.set(end if current is None else min(current, end))
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
 
 
 async def bounded(awaitable: Awaitable[T], timeout: float | None) -> T:
@@ -83,13 +62,13 @@ async def call(
     """Await ``make()``, an ``operation`` on ``stub``; a failure is raised as one of ours.
 
     ``timeout`` is the bound the call was given (to word its timeout), ``update_id`` the
-    update it sent (to tell a rejection from a failure). Inside :func:`within`, the call
+    update it sent (to tell a rejection from a failure). Inside :func:`playbook.deadline.within`, the call
     ends by its deadline."""
     guarded = _guarded(make, stub, operation, name, timeout, update_id)
-    end = _DEADLINE.get()
-    if end is None:
+    left = deadline.remaining()
+    if left is None:
         return await guarded
-    return await asyncio.wait_for(guarded, max(end - asyncio.get_running_loop().time(), 0))
+    return await asyncio.wait_for(guarded, left)
 
 
 async def _guarded(

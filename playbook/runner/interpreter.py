@@ -9,7 +9,7 @@ import os
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from playbook import bugs, core, templating
+from playbook import bugs, deadline, templating
 from playbook.actions import UNRENDERED, Call, Done
 from playbook.actions.base import ConfirmationRequired
 from playbook.durations import format_duration
@@ -255,7 +255,7 @@ class Runner:
             if seconds is None:
                 return await attempts
             try:
-                with core.within(seconds):  # every server call in it too, however deep
+                with deadline.within(seconds):  # every server call in it too, however deep
                     return await asyncio.wait_for(attempts, seconds)
             except asyncio.TimeoutError:
                 return Outcome(
@@ -263,7 +263,7 @@ class Runner:
                     error=PlaybookError(
                         f"{env.where('timeout')}: the step did not finish within "
                         f"{format_duration(seconds)}"
-                        + await core.stall_hint(
+                        + await _stall_hint(
                             env.scope.stubs.get(step.target or ""), env.record.workflow_id
                         )
                     ),
@@ -375,3 +375,11 @@ class Runner:
             raise
         except PlaybookError as e:
             return Outcome(kind, error=e)
+
+
+async def _stall_hint(*args: Any) -> str:
+    """What the server knows of a stalled workflow (imports the client core: only when a
+    step timed out on one)."""
+    from playbook.core import stall_hint
+
+    return await stall_hint(*args)

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from playbook import core, templating
+from playbook import templating
 from playbook.durations import format_duration
 from playbook.errors import PlaybookError, TemplateError
 from playbook.expect import Outcome, judge
@@ -49,7 +49,7 @@ async def attempts(step: Step, env: StepEnv, attempt: Callable[[], Awaitable[Out
                     f"{env.where('retry.timeout')}: retry gave up after {tries} "
                     f"attempt{'s' if tries != 1 else ''}: its timeout of "
                     f"{format_duration(timeout)} ran out during the last one"
-                    + await core.stall_hint(stub, record.workflow_id)
+                    + await _stall_hint(stub, record.workflow_id)
                 ),
             )
         done, last_problem = _done(step, outcome, until, env)
@@ -110,3 +110,11 @@ def _done(step: Step, outcome: Outcome, until: str | None, env: StepEnv) -> tupl
         except PlaybookError as e:
             return False, f" ({e})"
     return outcome.ok, ""
+
+
+async def _stall_hint(*args: Any) -> str:
+    """What the server knows of a stalled workflow (imports the client core: only when a
+    step timed out on one)."""
+    from playbook.core import stall_hint
+
+    return await stall_hint(*args)

@@ -242,3 +242,29 @@ def test_schema_prints_the_schema(files: Path) -> None:
     assert json.loads(result.stdout) == json.loads(
         (root / "schemas" / "playbook.schema.json").read_text(encoding="utf-8")
     )
+
+
+def test_an_offline_run_does_not_import_temporalio(tmp_path: Path) -> None:
+    (tmp_path / "offline.yaml").write_text(
+        textwrap.dedent("""\
+        version: 1
+        name: offline
+        steps:
+          - set: {a: 1}
+          - assert: "false"
+            timeout: 5s
+            retry: {attempts: 2, interval: 10ms}
+            continue_on_error: true
+          - log: "{{ vars.a }}"
+        """)
+    )
+    script = textwrap.dedent("""\
+        import sys
+        from playbook.cli import _run_cli
+        code = _run_cli(["run", "offline.yaml", "-q"])
+        print(code, sorted(m for m in sys.modules if m.split(".")[0] == "temporalio"))
+        """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr

@@ -89,7 +89,7 @@ async def test_the_dev_server_replaces_the_connection_wholesale(
     server = FakeDevServer()
 
     async def start_dev_server(**options: Any) -> FakeDevServer:
-        assert options == {"ui": True}
+        assert options == {"ui": True, "namespace": "default", "search_attributes": []}
         return server
 
     monkeypatch.setattr(devserver, "start_dev_server", start_dev_server)
