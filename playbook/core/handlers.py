@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import temporalio.api.sdk.v1
 
+from playbook import deadline
 from playbook.core.stub import WorkflowStub
 from playbook.coverage import PLURALS, Declared, HandlerLedger
 from playbook.errors import TemporalError
@@ -35,13 +36,15 @@ one, a signal waits this long, unchecked, rather than the server's 30 s."""
 async def read(stub: WorkflowStub) -> Declared | None:
     """The declared handlers of ``stub``'s execution (its latest run), or ``None`` when its
     worker does not tell within :data:`READ_TIMEOUT`."""
+    left = deadline.remaining()  # a step's timeout bounds this read too
+    bound = READ_TIMEOUT if left is None else min(READ_TIMEOUT, left)
     query = stub.handle().query(
         METADATA_QUERY,
         result_type=temporalio.api.sdk.v1.WorkflowMetadata,
-        rpc_timeout=timedelta(seconds=READ_TIMEOUT),
+        rpc_timeout=timedelta(seconds=max(bound, 0.001)),
     )
     try:
-        metadata = await asyncio.wait_for(query, READ_TIMEOUT)
+        metadata = await asyncio.wait_for(query, bound)
     # Every way of not telling (an RPC error, a query failed or rejected, a payload that
     # does not decode, a timeout) means the same here: the call goes on unchecked.
     except Exception:
