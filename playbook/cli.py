@@ -38,18 +38,27 @@ def schema() -> None:
 
 
 _include_root = click.option(
-    "--include-root", type=click.Path(file_okay=False), metavar="DIR",
-    help="Let include steps reach files anywhere under DIR (default: the playbook's folder).")
+    "--include-root",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Let include steps reach files anywhere under DIR (default: the playbook's folder).",
+)
 _INPUT_HELP = "Set an input (repeatable); the value is parsed by the input's type."
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=VALUE", help=_INPUT_HELP)
-@click.option("--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file.")
+@click.option(
+    "--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file."
+)
 @_include_root
-def validate(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: str | None,
-             include_root: str | None) -> int:
+def validate(
+    files: tuple[str, ...],
+    inputs: tuple[str, ...],
+    inputs_file: str | None,
+    include_root: str | None,
+) -> int:
     """Check playbooks offline: schema, semantics and, when given, inputs."""
     from playbook.commands import validate as command
 
@@ -59,10 +68,13 @@ def validate(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: str |
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=VALUE", help=_INPUT_HELP)
-@click.option("--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file.")
+@click.option(
+    "--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file."
+)
 @_include_root
-def plan(file: str, inputs: tuple[str, ...], inputs_file: str | None,
-         include_root: str | None) -> int:
+def plan(
+    file: str, inputs: tuple[str, ...], inputs_file: str | None, include_root: str | None
+) -> int:
     """Show what a run would do, with inputs and vars rendered; offline."""
     from playbook.commands import plan as command
 
@@ -70,23 +82,45 @@ def plan(file: str, inputs: tuple[str, ...], inputs_file: str | None,
 
 
 @cli.command("dev-server")
-@click.option("--port", type=int, default=7233, show_default=True, help="gRPC port of the frontend.")
+@click.option(
+    "--port", type=int, default=7233, show_default=True, help="gRPC port of the frontend."
+)
 @click.option("--ui/--no-ui", default=True, show_default=True, help="Serve the Web UI.")
 @click.option("--ui-port", type=int, default=None, help="Web UI port (default: port + 1000).")
-@click.option("--db-filename", type=click.Path(dir_okay=False), default=None,
-              help="Keep state in this SQLite file (default: in memory).")
+@click.option(
+    "--db-filename",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Keep state in this SQLite file (default: in memory).",
+)
 @click.option("--namespace", default="default", show_default=True)
-@click.option("--search-attribute", "search_attributes", multiple=True, metavar="NAME=TYPE",
-              help="Register a custom search attribute (repeatable).")
-def dev_server(port: int, ui: bool, ui_port: int | None, db_filename: str | None,
-               namespace: str, search_attributes: tuple[str, ...]) -> None:
+@click.option(
+    "--search-attribute",
+    "search_attributes",
+    multiple=True,
+    metavar="NAME=TYPE",
+    help="Register a custom search attribute (repeatable).",
+)
+def dev_server(
+    port: int,
+    ui: bool,
+    ui_port: int | None,
+    db_filename: str | None,
+    namespace: str,
+    search_attributes: tuple[str, ...],
+) -> None:
     """Run the bundled Temporal dev server in the foreground (Ctrl-C stops it)."""
     from playbook import devserver
 
     command = devserver.dev_server_command(
-        port=port, http_port=devserver.free_port(), metrics_port=devserver.free_port(),
-        ui_port=(ui_port or port + 1000) if ui else None, namespace=namespace,
-        db_filename=db_filename, search_attributes=search_attributes)
+        port=port,
+        http_port=devserver.free_port(),
+        metrics_port=devserver.free_port(),
+        ui_port=(ui_port or port + 1000) if ui else None,
+        namespace=namespace,
+        db_filename=db_filename,
+        search_attributes=search_attributes,
+    )
     click.echo(f"Temporal dev server: address {devserver.HOST}:{port}, namespace '{namespace}'")
     if ui:
         click.echo(f"Web UI: http://{devserver.HOST}:{ui_port or port + 1000}")
@@ -97,9 +131,17 @@ def dev_server(port: int, ui: bool, ui_port: int | None, db_filename: str | None
 
 @cli.command("run")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-i", "--input", "inputs", multiple=True, metavar="NAME=VALUE",
-              help="Set an input (repeatable); the value is parsed by the input's type.")
-@click.option("--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file.")
+@click.option(
+    "-i",
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set an input (repeatable); the value is parsed by the input's type.",
+)
+@click.option(
+    "--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file."
+)
 @click.option("--address", help="host:port of the Temporal frontend.")
 @click.option("--namespace", help="Temporal namespace.")
 @click.option("--profile", help="Profile of the Temporal environment configuration (TOML).")
@@ -112,39 +154,94 @@ def dev_server(port: int, ui: bool, ui_port: int | None, db_filename: str | None
 @click.option("--tls-key", type=click.Path(dir_okay=False), help="Client private key (PEM file).")
 @click.option("--connect-timeout", help="How long to wait for the server (default 5s).")
 @click.option("--dev-server", is_flag=True, help="Start the bundled dev server for this run.")
-@click.option("--search-attribute", "search_attributes", multiple=True, metavar="NAME=TYPE",
-              help="With --dev-server: register a custom search attribute (repeatable).")
-@click.option("--data-converter", metavar="MODULE:ATTR",
-              help="The temporalio DataConverter for the run's clients and workers.")
-@click.option("--time-skipping", is_flag=True,
-              help="Use the bundled time-skipping test server (timers take no wall time).")
-@click.option("--worker", "workers", multiple=True, metavar="MODULE[:ATTR]",
-              help="Host the workflows and activities that MODULE exports, in-process.")
+@click.option(
+    "--search-attribute",
+    "search_attributes",
+    multiple=True,
+    metavar="NAME=TYPE",
+    help="With --dev-server: register a custom search attribute (repeatable).",
+)
+@click.option(
+    "--data-converter",
+    metavar="MODULE:ATTR",
+    help="The temporalio DataConverter for the run's clients and workers.",
+)
+@click.option(
+    "--time-skipping",
+    is_flag=True,
+    help="Use the bundled time-skipping test server (timers take no wall time).",
+)
+@click.option(
+    "--worker",
+    "workers",
+    multiple=True,
+    metavar="MODULE[:ATTR]",
+    help="Host the workflows and activities that MODULE exports, in-process.",
+)
 @click.option("--junit-xml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
 @click.option("--json-report", type=click.Path(dir_okay=False), help="Write a JSON report.")
-@click.option("--history-dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Write the history of every workflow a failed step targeted to DIR (JSON).")
-@click.option("--tags", help="Run only steps with one of these tags (comma-separated); untagged steps always run.")
+@click.option(
+    "--history-dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write the history of every workflow a failed step targeted to DIR (JSON).",
+)
+@click.option(
+    "--tags",
+    help="Run only steps with one of these tags (comma-separated); untagged steps always run.",
+)
 @click.option("--skip-tags", help="Skip steps with any of these tags (comma-separated).")
-@click.option("--fail-fast", is_flag=True,
-              help="Stop at the first failure, even of continue_on_error steps or other files.")
+@click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="Stop at the first failure, even of continue_on_error steps or other files.",
+)
 @click.option("--yes", is_flag=True, help="Answer yes to every confirm step.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Run this many playbooks at once.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Run this many playbooks at once.",
+)
 @click.option("--ui-url", help="Base URL of the Temporal Web UI, for links.")
 @click.option("-v", "--verbose", count=True, help="Show every step, also inside loops.")
 @click.option("-q", "--quiet", is_flag=True, help="Show failures and the summary only.")
 @_include_root
-def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: str | None,
-                address: str | None, namespace: str | None, profile: str | None,
-                config_file: str | None, api_key: str | None, tls: bool | None,
-                tls_server_name: str | None, tls_ca_cert: str | None, tls_cert: str | None,
-                tls_key: str | None, connect_timeout: str | None, dev_server: bool,
-                time_skipping: bool, workers: tuple[str, ...], junit_xml: str | None,
-                json_report: str | None, tags: str | None, skip_tags: str | None,
-                fail_fast: bool, yes: bool, jobs: int, ui_url: str | None, verbose: int,
-                quiet: bool, include_root: str | None, history_dir: str | None,
-                search_attributes: tuple[str, ...], data_converter: str | None) -> int:
+def run_command(
+    files: tuple[str, ...],
+    inputs: tuple[str, ...],
+    inputs_file: str | None,
+    address: str | None,
+    namespace: str | None,
+    profile: str | None,
+    config_file: str | None,
+    api_key: str | None,
+    tls: bool | None,
+    tls_server_name: str | None,
+    tls_ca_cert: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    connect_timeout: str | None,
+    dev_server: bool,
+    time_skipping: bool,
+    workers: tuple[str, ...],
+    junit_xml: str | None,
+    json_report: str | None,
+    tags: str | None,
+    skip_tags: str | None,
+    fail_fast: bool,
+    yes: bool,
+    jobs: int,
+    ui_url: str | None,
+    verbose: int,
+    quiet: bool,
+    include_root: str | None,
+    history_dir: str | None,
+    search_attributes: tuple[str, ...],
+    data_converter: str | None,
+) -> int:
     """Run playbooks against Temporal."""
     from playbook.commands.signals import Signals
 
@@ -154,24 +251,54 @@ def run_command(files: tuple[str, ...], inputs: tuple[str, ...], inputs_file: st
         from playbook.commands.run import RunRequest, run_async
         from playbook.inputs import parse_cli_inputs
 
-        connection: dict[str, Any] = {k: v for k, v in {
-            "address": address, "namespace": namespace, "profile": profile,
-            "config_file": config_file, "api_key": api_key, "connect_timeout": connect_timeout,
-        }.items() if v is not None}
-        tls_files = {k: v for k, v in {"server_name": tls_server_name, "server_ca_cert": tls_ca_cert,
-                                       "client_cert": tls_cert, "client_key": tls_key}.items() if v}
+        connection: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "address": address,
+                "namespace": namespace,
+                "profile": profile,
+                "config_file": config_file,
+                "api_key": api_key,
+                "connect_timeout": connect_timeout,
+            }.items()
+            if v is not None
+        }
+        tls_files = {
+            k: v
+            for k, v in {
+                "server_name": tls_server_name,
+                "server_ca_cert": tls_ca_cert,
+                "client_cert": tls_cert,
+                "client_key": tls_key,
+            }.items()
+            if v
+        }
         if tls_files:
             connection["tls"] = tls_files
         elif tls is not None:
             connection["tls"] = tls
         request = RunRequest(
-            files=files, inputs=parse_cli_inputs(inputs), inputs_file=inputs_file,
-            connection=connection, dev_server=dev_server, time_skipping=time_skipping,
-            workers=workers, junit_xml=junit_xml, json_report=json_report,
-            tags=_tag_set(tags), skip_tags=_tag_set(skip_tags), fail_fast=fail_fast, yes=yes,
-            jobs=jobs, verbosity=-1 if quiet else verbose, ui_url=ui_url, include_root=include_root,
-            history_dir=history_dir, search_attributes=search_attributes,
-            data_converter=data_converter)
+            files=files,
+            inputs=parse_cli_inputs(inputs),
+            inputs_file=inputs_file,
+            connection=connection,
+            dev_server=dev_server,
+            time_skipping=time_skipping,
+            workers=workers,
+            junit_xml=junit_xml,
+            json_report=json_report,
+            tags=_tag_set(tags),
+            skip_tags=_tag_set(skip_tags),
+            fail_fast=fail_fast,
+            yes=yes,
+            jobs=jobs,
+            verbosity=-1 if quiet else verbose,
+            ui_url=ui_url,
+            include_root=include_root,
+            history_dir=history_dir,
+            search_attributes=search_attributes,
+            data_converter=data_converter,
+        )
         return asyncio.run(run_async(request, signals))
 
 

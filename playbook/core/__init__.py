@@ -22,7 +22,6 @@ from playbook.core.connection import (
     create_client_async,
     resolve_settings,
 )
-from playbook.deadline import within
 from playbook.core.operations import (
     cancel,
     describe,
@@ -40,6 +39,7 @@ from playbook.core.operations import (
     update_with_start,
 )
 from playbook.core.stub import UpdateHandle, WorkflowStub, create_workflow
+from playbook.deadline import within
 from playbook.durations import parse_duration
 from playbook.options import infer_search_attribute
 

@@ -71,7 +71,11 @@ async def test_an_activity_error_is_matched_chained_and_kept_as_evidence(
 
     steps = json.loads(report.read_text())["runs"][0]["steps"]
     assert [(s["id"], s["status"]) for s in steps] == [
-        ("greet", "passed"), (None, "passed"), ("matched", "passed"), ("failed", "failed")]
+        ("greet", "passed"),
+        (None, "passed"),
+        ("matched", "passed"),
+        ("failed", "failed"),
+    ]
     workflow_id, run_id = steps[3]["workflow_id"], steps[3]["run_id"]
     message = (
         f"workflow '{workflow_id}' failed: ActivityError: Activity task failed "

@@ -19,14 +19,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def playbook_cli(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "playbook", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=env_without_temporal(), **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "playbook", *args],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env_without_temporal(),
+        **kwargs,
+    )
 
 
 def test_connection_refused_exits_3_quickly(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         version: 1
         name: unreachable
         connection: {connect_timeout: 1s}
@@ -34,7 +41,8 @@ def test_connection_refused_exits_3_quickly(tmp_path: Path) -> None:
           - id: w
             create: {workflow_id: x}
           - describe: {workflow: w}
-        """))
+        """)
+    )
     address = f"127.0.0.1:{free_port()}"
     began = time.monotonic()
     process = playbook_cli("run", str(path), "--address", address)
@@ -44,7 +52,8 @@ def test_connection_refused_exits_3_quickly(tmp_path: Path) -> None:
     assert elapsed < 1.0 + 1.0  # connect_timeout + 1s, the interpreter's own start included
     assert out.splitlines() == [
         f"error: could not connect to Temporal at {address} (namespace 'default'): connection "
-        "refused; check the address and that the server is up (or use --dev-server)"]
+        "refused; check the address and that the server is up (or use --dev-server)"
+    ]
 
 
 def test_silent_server_exits_3_within_connect_timeout(tmp_path: Path) -> None:
@@ -57,8 +66,10 @@ def test_silent_server_exits_3_within_connect_timeout(tmp_path: Path) -> None:
     listener.listen(16)
     address = f"127.0.0.1:{listener.getsockname()[1]}"
     path = tmp_path / "p.yaml"
-    path.write_text("version: 1\nname: silent\nconnection: {connect_timeout: 2s}\nsteps:\n"
-                    "  - id: w\n    create: {workflow_id: x}\n  - describe: {workflow: w}\n")
+    path.write_text(
+        "version: 1\nname: silent\nconnection: {connect_timeout: 2s}\nsteps:\n"
+        "  - id: w\n    create: {workflow_id: x}\n  - describe: {workflow: w}\n"
+    )
     try:
         began = time.monotonic()
         process = playbook_cli("run", str(path), "--address", address)
@@ -70,13 +81,15 @@ def test_silent_server_exits_3_within_connect_timeout(tmp_path: Path) -> None:
     assert elapsed < 2.0 + 1.0
     assert out.splitlines() == [
         f"error: could not connect to Temporal at {address} (namespace 'default'): no answer "
-        "within 2s; check the address and that the server is up (or use --dev-server)"]
+        "within 2s; check the address and that the server is up (or use --dev-server)"
+    ]
 
 
 def test_sigint_runs_finally_writes_reports_exits_130(tmp_path: Path, dev_server: Any) -> None:
     workflow_id = f"interrupted-{uuid.uuid4().hex[:8]}"
     path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         version: 1
         name: interrupted
         steps:
@@ -88,11 +101,21 @@ def test_sigint_runs_finally_writes_reports_exits_130(tmp_path: Path, dev_server
           - log: never
         finally:
           - terminate: {{workflow: sleeper, reason: interrupted run cleanup}}
-        """))
+        """)
+    )
     json_report, junit = tmp_path / "r.json", tmp_path / "r.xml"
-    process = playbook_cli("run", str(path), "--address", dev_server.address,
-                           "--worker", "tests.integration.workflows",
-                           "--json-report", str(json_report), "--junit-xml", str(junit))
+    process = playbook_cli(
+        "run",
+        str(path),
+        "--address",
+        dev_server.address,
+        "--worker",
+        "tests.integration.workflows",
+        "--json-report",
+        str(json_report),
+        "--junit-xml",
+        str(junit),
+    )
     assert process.stdout is not None
     lines = []
     for line in process.stdout:
@@ -110,9 +133,12 @@ def test_sigint_runs_finally_writes_reports_exits_130(tmp_path: Path, dev_server
     run = report["runs"][0]
     assert (report["exit_code"], run["status"]) == (130, "interrupted")
     assert [(s["name"], s["status"]) for s in run["steps"]] == [
-        ("create sleeper", "passed"), ("start sleeper", "passed"),
-        ("await_result sleeper", "canceled"), ("log", "skipped"),
-        ("terminate sleeper", "passed")]
+        ("create sleeper", "passed"),
+        ("start sleeper", "passed"),
+        ("await_result sleeper", "canceled"),
+        ("log", "skipped"),
+        ("terminate sleeper", "passed"),
+    ]
     assert junit.read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>')
     # the reports of an interrupted run are complete documents, valid against their schemas
     import jsonschema
@@ -133,7 +159,8 @@ def test_sigint_runs_finally_writes_reports_exits_130(tmp_path: Path, dev_server
 
 def test_dev_server_and_worker_flags(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         version: 1
         name: embedded
         steps:
@@ -143,9 +170,11 @@ def test_dev_server_and_worker_flags(tmp_path: Path) -> None:
           - id: said
             await_result: {workflow: hello, timeout: 30s}
             expect: {result: "Hello, DEV!"}
-        """))
-    process = playbook_cli("run", str(path), "--dev-server", "--worker",
-                           "tests.integration.workflows")
+        """)
+    )
+    process = playbook_cli(
+        "run", str(path), "--dev-server", "--worker", "tests.integration.workflows"
+    )
     out, _ = process.communicate(timeout=120)
     assert process.returncode == 0, out
     assert "PASS  await_result hello" in out
@@ -154,7 +183,8 @@ def test_dev_server_and_worker_flags(tmp_path: Path) -> None:
 
 def test_time_skipping_server(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         version: 1
         name: time skipping
         steps:
@@ -165,9 +195,11 @@ def test_time_skipping_server(tmp_path: Path) -> None:
           - id: r
             await_result: {workflow: s, timeout: 30s}
           - assert: steps.r.result == 'woke up'
-        """))
-    process = playbook_cli("run", str(path), "--time-skipping", "--worker",
-                           "tests.integration.workflows")
+        """)
+    )
+    process = playbook_cli(
+        "run", str(path), "--time-skipping", "--worker", "tests.integration.workflows"
+    )
     out, _ = process.communicate(timeout=120)  # an hour-long workflow and a 2h sleep
     assert process.returncode == 0, out
     assert "PASS  sleep" in out and "PASS  assert" in out
@@ -176,7 +208,8 @@ def test_time_skipping_server(tmp_path: Path) -> None:
 
 def test_second_sigint_stops_finally_and_still_writes_reports(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         version: 1
         name: twice
         steps:
@@ -186,7 +219,8 @@ def test_second_sigint_stops_finally_and_still_writes_reports(tmp_path: Path) ->
           - log: cleaning up
           - sleep: 60s
           - log: never
-        """))
+        """)
+    )
     report = tmp_path / "r.json"
     process = playbook_cli("run", str(path), "--json-report", str(report))
     assert process.stdout is not None
@@ -209,14 +243,19 @@ def test_second_sigint_stops_finally_and_still_writes_reports(tmp_path: Path) ->
     assert process.returncode == 130, "".join(seen) + rest
     run = json.loads(report.read_text())["runs"][0]
     assert [(s["path"], s["status"]) for s in run["steps"]] == [
-        ("steps[0]", "passed"), ("steps[1]", "canceled"), ("finally[0]", "passed"),
-        ("finally[1]", "canceled"), ("finally[2]", "skipped")]
+        ("steps[0]", "passed"),
+        ("steps[1]", "canceled"),
+        ("finally[0]", "passed"),
+        ("finally[1]", "canceled"),
+        ("finally[2]", "skipped"),
+    ]
 
 
 def test_dev_server_command_runs_in_the_foreground(tmp_path: Path) -> None:
     port = free_port()
-    process = playbook_cli("dev-server", "--port", str(port), "--no-ui",
-                           "--db-filename", str(tmp_path / "state.db"))
+    process = playbook_cli(
+        "dev-server", "--port", str(port), "--no-ui", "--db-filename", str(tmp_path / "state.db")
+    )
     try:
         assert process.stdout is not None
         first = process.stdout.readline()

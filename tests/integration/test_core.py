@@ -49,7 +49,9 @@ async def test_signals_queries_and_result(client: Client, worker: str) -> None:
     assert await core.query(stub, "current") == 11
     await core.signal(stub, "finish")
     assert await core.get_result(stub, timeout=30) == {
-        "value": 11, "log": ["add 1", "add 2", "add 3"]}
+        "value": 11,
+        "log": ["add 1", "add 2", "add 3"],
+    }
     # a query after completion still answers from the final state
     assert await core.query(stub, "current") == 11
 
@@ -73,7 +75,8 @@ async def test_update_and_validator_rejection(client: Client, worker: str) -> No
         await core.update(stub, "increment", [-5])
     assert str(rejected.value) == (
         f"update 'increment' on workflow '{stub.workflow_id}' was rejected: "
-        "ValueError: amount must be positive, not -5")
+        "ValueError: amount must be positive, not -5"
+    )
     assert await core.query(stub, "current") == 3  # state unchanged
     with pytest.raises(UpdateFailed) as failed:
         await core.update(stub, "increment", [13])
@@ -81,7 +84,8 @@ async def test_update_and_validator_rejection(client: Client, worker: str) -> No
     assert failed.value.error_type == "Unlucky"
     assert failed.value.details == {"amount": 13}
     assert str(failed.value) == (
-        f"update 'increment' on workflow '{stub.workflow_id}' failed: Unlucky: 13 is unlucky")
+        f"update 'increment' on workflow '{stub.workflow_id}' failed: Unlucky: 13 is unlucky"
+    )
 
 
 async def test_update_without_handler_is_rejected(client: Client, worker: str) -> None:
@@ -118,14 +122,16 @@ async def test_admitted_is_refused(client: Client, worker: str) -> None:
         await core.start_update(stub, "increment", [1], wait_for_stage="admitted")
     assert str(e.value) == (
         "invalid wait_for_stage: wait_for_stage 'admitted' is not supported by Temporal "
-        "(the client cannot wait for it); use 'accepted' or 'completed'")
+        "(the client cannot wait for it); use 'accepted' or 'completed'"
+    )
 
 
 async def test_update_with_start_new_and_joining(client: Client, worker: str) -> None:
     workflow_id = f"uws-{worker}"
     stub = new(client, worker, workflow_id=workflow_id, id_conflict_policy="use_existing")
-    handle = await core.update_with_start(stub, "increment", [3], [100],
-                                          wait_for_stage="completed", update_id="u1")
+    handle = await core.update_with_start(
+        stub, "increment", [3], [100], wait_for_stage="completed", update_id="u1"
+    )
     assert await handle.result() == 103
     first_run = stub.run_id
     joining = new(client, worker, workflow_id=workflow_id, id_conflict_policy="use_existing")
@@ -148,12 +154,14 @@ async def test_conflict_policies(client: Client, worker: str) -> None:
         await core.start(new(client, worker, workflow_id=workflow_id, id_conflict_policy="fail"))
     assert str(e.value) == (
         f"start 'Counter' failed: workflow '{workflow_id}' is already running; give the create "
-        "step an id_conflict_policy (use_existing or terminate_existing) or another workflow_id")
+        "step an id_conflict_policy (use_existing or terminate_existing) or another workflow_id"
+    )
     same = new(client, worker, workflow_id=workflow_id, id_conflict_policy="use_existing")
     await core.start(same)
     assert same.run_id == first.run_id
-    replacing = new(client, worker, workflow_id=workflow_id,
-                    id_conflict_policy="terminate_existing")
+    replacing = new(
+        client, worker, workflow_id=workflow_id, id_conflict_policy="terminate_existing"
+    )
     await core.start(replacing)
     assert replacing.run_id != first.run_id
     with pytest.raises(WorkflowFailed) as ended:
@@ -178,28 +186,51 @@ async def test_reuse_policies(client: Client, worker: str) -> None:
         return stub.workflow_id
 
     wid = await completed_once("a")
-    await core.start(new(client, worker, "Greeter", workflow_id=wid, id_reuse_policy="allow_duplicate"), ["y"])
+    await core.start(
+        new(client, worker, "Greeter", workflow_id=wid, id_reuse_policy="allow_duplicate"), ["y"]
+    )
 
     wid = await completed_once("b")
     with pytest.raises(WorkflowAlreadyStarted):
-        await core.start(new(client, worker, "Greeter", workflow_id=wid,
-                             id_reuse_policy="allow_duplicate_failed_only"), ["y"])
+        await core.start(
+            new(
+                client,
+                worker,
+                "Greeter",
+                workflow_id=wid,
+                id_reuse_policy="allow_duplicate_failed_only",
+            ),
+            ["y"],
+        )
     wid = await failed_once("c")
-    await core.start(new(client, worker, "Greeter", workflow_id=wid,
-                         id_reuse_policy="allow_duplicate_failed_only"), ["y"])
+    await core.start(
+        new(
+            client,
+            worker,
+            "Greeter",
+            workflow_id=wid,
+            id_reuse_policy="allow_duplicate_failed_only",
+        ),
+        ["y"],
+    )
 
     wid = await failed_once("d")
     with pytest.raises(WorkflowAlreadyStarted):
-        await core.start(new(client, worker, "Greeter", workflow_id=wid,
-                             id_reuse_policy="reject_duplicate"), ["y"])
+        await core.start(
+            new(client, worker, "Greeter", workflow_id=wid, id_reuse_policy="reject_duplicate"),
+            ["y"],
+        )
 
     running = new(client, worker, workflow_id=f"{base}-e")
     await core.start(running)
-    replacing = new(client, worker, workflow_id=running.workflow_id,
-                    id_reuse_policy="terminate_if_running")
+    replacing = new(
+        client, worker, workflow_id=running.workflow_id, id_reuse_policy="terminate_if_running"
+    )
     await core.start(replacing)
     assert replacing.run_id != running.run_id
-    assert (await core.describe(core.create_workflow(client, running.workflow_id, running.run_id)))["status"] == "terminated"
+    assert (await core.describe(core.create_workflow(client, running.workflow_id, running.run_id)))[
+        "status"
+    ] == "terminated"
 
 
 async def test_terminate_cancel_fail_timeout(client: Client, worker: str) -> None:
@@ -217,16 +248,22 @@ async def test_terminate_cancel_fail_timeout(client: Client, worker: str) -> Non
     with pytest.raises(WorkflowFailed) as e:
         await core.get_result(canceled, timeout=30)
     assert (e.value.status, str(e.value)) == (
-        "canceled", f"workflow '{canceled.workflow_id}' was canceled")
+        "canceled",
+        f"workflow '{canceled.workflow_id}' was canceled",
+    )
 
     failing = new(client, worker, "Failing")
     await core.start(failing, [5])
     with pytest.raises(WorkflowFailed) as e:
         await core.get_result(failing, timeout=30)
     assert (e.value.status, e.value.error_type, e.value.details) == (
-        "failed", "InsufficientFunds", {"balance": 5})
+        "failed",
+        "InsufficientFunds",
+        {"balance": 5},
+    )
     assert str(e.value) == (
-        f"workflow '{failing.workflow_id}' failed: InsufficientFunds: balance 5 too low")
+        f"workflow '{failing.workflow_id}' failed: InsufficientFunds: balance 5 too low"
+    )
 
     timing_out = new(client, worker, "Sleeper", execution_timeout="1s")
     await core.start(timing_out, [600])
@@ -252,13 +289,15 @@ async def test_unknown_workflow_and_failed_query(client: Client, worker: str) ->
     with pytest.raises(WorkflowNotFound) as e:
         await core.describe(ghost)
     assert str(e.value).startswith(
-        "describe failed: workflow 'no-such-workflow-id' was not found or has already closed")
+        "describe failed: workflow 'no-such-workflow-id' was not found or has already closed"
+    )
     stub = new(client, worker)
     await core.start(stub)
     with pytest.raises(QueryFailed) as q:
         await core.query(stub, "broken")
     assert str(q.value) == (
-        f"query 'broken' on workflow '{stub.workflow_id}' failed: this query always fails")
+        f"query 'broken' on workflow '{stub.workflow_id}' failed: this query always fails"
+    )
 
 
 async def test_existing_stub_cannot_start(client: Client) -> None:
@@ -267,7 +306,8 @@ async def test_existing_stub_cannot_start(client: Client) -> None:
         await core.start(stub)
     assert str(e.value) == (
         "start needs a new workflow stub, but workflow 'some-id' was made from an id alone "
-        "(an existing execution); create it with a workflow type and a task_queue to start it")
+        "(an existing execution); create it with a workflow type and a task_queue to start it"
+    )
 
 
 async def test_continue_as_new(client: Client, worker: str) -> None:
@@ -286,7 +326,8 @@ async def test_result_timeout(client: Client, worker: str) -> None:
         await core.get_result(stub, timeout=0.5)
     assert str(e.value) == (
         f"await_result on workflow '{stub.workflow_id}' did not finish within 0.5s "
-        f"(task queue '{worker}')")
+        f"(task queue '{worker}')"
+    )
 
 
 async def test_start_delay(client: Client, worker: str) -> None:
@@ -300,15 +341,20 @@ async def test_start_delay(client: Client, worker: str) -> None:
 
 
 async def test_memo_and_search_attributes_through_describe(client: Client, worker: str) -> None:
-    stub = new(client, worker, memo={"team": "payments", "ticket": 42}, search_attributes={
-        "PlaybookKeyword": "gold",
-        "PlaybookInt": 7,
-        "PlaybookDouble": 2.5,
-        "PlaybookBool": True,
-        "PlaybookKeywordList": ["a", "b"],
-        "PlaybookText": {"type": "text", "value": "free text"},
-        "PlaybookDatetime": {"type": "datetime", "value": "2024-01-02T03:04:05Z"},
-    })
+    stub = new(
+        client,
+        worker,
+        memo={"team": "payments", "ticket": 42},
+        search_attributes={
+            "PlaybookKeyword": "gold",
+            "PlaybookInt": 7,
+            "PlaybookDouble": 2.5,
+            "PlaybookBool": True,
+            "PlaybookKeywordList": ["a", "b"],
+            "PlaybookText": {"type": "text", "value": "free text"},
+            "PlaybookDatetime": {"type": "datetime", "value": "2024-01-02T03:04:05Z"},
+        },
+    )
     await core.start(stub)
     info = await core.describe(stub)
     assert info["memo"] == {"team": "payments", "ticket": 42}
@@ -322,14 +368,22 @@ async def test_memo_and_search_attributes_through_describe(client: Client, worke
         "PlaybookDatetime": "2024-01-02T03:04:05+00:00",
     }
     assert (info["status"], info["type"], info["task_queue"], info["workflow_id"]) == (
-        "running", "Counter", worker, stub.workflow_id)
+        "running",
+        "Counter",
+        worker,
+        stub.workflow_id,
+    )
     assert info["run_id"] == stub.run_id and info["close_time"] is None
     await core.terminate(stub)
 
 
 async def test_priority_is_accepted(client: Client, worker: str) -> None:
-    stub = new(client, worker, "Greeter",
-               priority={"priority_key": 1, "fairness_key": "tenant-a", "fairness_weight": 2.0})
+    stub = new(
+        client,
+        worker,
+        "Greeter",
+        priority={"priority_key": 1, "fairness_key": "tenant-a", "fairness_weight": 2.0},
+    )
     await core.start(stub, ["p"])
     assert await core.get_result(stub, timeout=30) == "Hello, P!"
     description = await stub.handle().describe()
@@ -345,7 +399,9 @@ async def test_connection_refused_within_timeout() -> None:
     with pytest.raises(ConnectionFailed) as e:
         await core.create_client({"address": address}, timeout=2.0)
     assert time.monotonic() - began < 3.0
-    assert str(e.value).startswith(f"could not connect to Temporal at {address} (namespace 'default')")
+    assert str(e.value).startswith(
+        f"could not connect to Temporal at {address} (namespace 'default')"
+    )
 
 
 async def test_server_that_never_answers() -> None:
@@ -372,7 +428,8 @@ async def test_server_that_never_answers() -> None:
     assert time.monotonic() - began < 2.5
     assert str(e.value) == (
         f"could not connect to Temporal at 127.0.0.1:{port} (namespace 'default'): no answer "
-        "within 1.5s; check the address and that the server is up (or use --dev-server)")
+        "within 1.5s; check the address and that the server is up (or use --dev-server)"
+    )
 
 
 async def test_unknown_namespace(dev_server: Any) -> None:
@@ -382,7 +439,8 @@ async def test_unknown_namespace(dev_server: Any) -> None:
         await core.create_client({"address": dev_server.address, "namespace": "nope"}, timeout=5)
     assert str(e.value) == (
         f"namespace 'nope' does not exist on Temporal at {dev_server.address}; create it "
-        "(temporal operator namespace create --namespace nope) or choose another with --namespace")
+        "(temporal operator namespace create --namespace nope) or choose another with --namespace"
+    )
 
 
 async def test_lazy_client_does_not_connect() -> None:

@@ -305,13 +305,17 @@ def test_worker_module_conventions(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "from playbook.demo import HelloWorkflow, greet\n"
         "TASK_QUEUE = 'caps'\nWORKFLOWS = [HelloWorkflow]\nACTIVITIES = [greet]\n"
         "def make():\n    return {'task_queue': 'made', 'workflows': WORKFLOWS}\n"
-        "both = [{'task_queue': 'a'}, {'task_queue': 'b'}]\n")
+        "both = [{'task_queue': 'a'}, {'task_queue': 'b'}]\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert [(s.task_queue, len(s.workflows), len(s.activities))
-            for s in load_worker_specs("shouting_worker")] == [("caps", 1, 1)]
+    assert [
+        (s.task_queue, len(s.workflows), len(s.activities))
+        for s in load_worker_specs("shouting_worker")
+    ] == [("caps", 1, 1)]
     assert [s.task_queue for s in load_worker_specs("shouting_worker:make")] == ["made"]
     assert [s.task_queue for s in load_worker_specs("shouting_worker:both")] == ["a", "b"]
     with pytest.raises(UsageError) as e:
         load_worker_specs("shouting_worker:nothing")
     assert str(e.value) == (
-        "--worker shouting_worker:nothing: module 'shouting_worker' has no attribute 'nothing'")
+        "--worker shouting_worker:nothing: module 'shouting_worker' has no attribute 'nothing'"
+    )

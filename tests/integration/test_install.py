@@ -21,17 +21,48 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     .pth file, so nothing is downloaded."""
     base = tmp_path_factory.mktemp("install")
     wheels = base / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(wheels), str(ROOT)], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+    )
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             check=True, text=True, capture_output=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        text=True,
+        capture_output=True,
+    ).stdout.strip()
     Path(purelib, "deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     wheel = next(wheels.glob("temporal_playbook-*.whl"))
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-                    "-q", str(wheel)], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "-q",
+            str(wheel),
+        ],
+        check=True,
+        timeout=300,
+    )
     return python
 
 
@@ -43,14 +74,28 @@ def test_wheel_has_schema_and_finds_the_server(installed: Path, tmp_path: Path) 
         print(playbook.schema.schema()["$id"])
         print(playbook.devserver.temporal_cli().name)
         """)
-    out = subprocess.run([str(installed), "-c", script], cwd=tmp_path, check=True, text=True,
-                         capture_output=True, timeout=60).stdout.splitlines()
-    assert out == ["True",
-                   "https://temporal-playbook.dev/schemas/playbook.schema.json", "temporal"]
+    out = subprocess.run(
+        [str(installed), "-c", script],
+        cwd=tmp_path,
+        check=True,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout.splitlines()
+    assert out == ["True", "https://temporal-playbook.dev/schemas/playbook.schema.json", "temporal"]
     packaged = subprocess.run(
-        [str(installed), "-c", "import importlib.resources as r; "
-         "print(r.files('playbook').joinpath('playbook.schema.json').is_file())"],
-        cwd=tmp_path, check=True, text=True, capture_output=True, timeout=60).stdout.strip()
+        [
+            str(installed),
+            "-c",
+            "import importlib.resources as r; "
+            "print(r.files('playbook').joinpath('playbook.schema.json').is_file())",
+        ],
+        cwd=tmp_path,
+        check=True,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout.strip()
     assert packaged == "True"
 
 
@@ -60,8 +105,19 @@ def test_quickstart_from_another_directory(installed: Path, tmp_path: Path) -> N
         pytest.fail("playbooks/quickstart.yaml is missing")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     result = subprocess.run(
-        [str(installed.parent / "playbook"), "run", str(quickstart), "--dev-server",
-         "--worker", "playbook.demo"],
-        cwd=tmp_path, text=True, capture_output=True, timeout=180, env=env)
+        [
+            str(installed.parent / "playbook"),
+            "run",
+            str(quickstart),
+            "--dev-server",
+            "--worker",
+            "playbook.demo",
+        ],
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        timeout=180,
+        env=env,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed: " in result.stdout

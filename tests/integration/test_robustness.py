@@ -39,9 +39,14 @@ WORKER = "tests.integration.workflows"  # hosts the test workflows on `playbook-
 
 
 def playbook_cli(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "playbook", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=env_without_temporal())
+    return subprocess.Popen(
+        [sys.executable, "-m", "playbook", *args],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env_without_temporal(),
+    )
 
 
 def run_cli(*args: str, timeout: float = 60) -> tuple[int, str]:
@@ -83,10 +88,13 @@ def dedicated_server() -> Iterator[Any]:
 
 @pytest.mark.timeout(90)
 def test_server_killed_mid_run_fails_the_step_runs_finally_exits_3(
-        tmp_path: Path, dedicated_server: Any) -> None:
+    tmp_path: Path, dedicated_server: Any
+) -> None:
     server = dedicated_server()
     workflow_id = f"doomed-{uuid.uuid4().hex[:8]}"
-    path = write(tmp_path / "p.yaml", f"""\
+    path = write(
+        tmp_path / "p.yaml",
+        f"""\
         version: 1
         name: server dies
         steps:
@@ -98,10 +106,21 @@ def test_server_killed_mid_run_fails_the_step_runs_finally_exits_3(
           - log: never
         finally:
           - terminate: {{workflow: sleeper, reason: cleanup}}
-        """)
+        """,
+    )
     json_report, junit = tmp_path / "r.json", tmp_path / "r.xml"
-    process = playbook_cli("run", str(path), "--address", server.address, "--worker", WORKER,
-                           "--json-report", str(json_report), "--junit-xml", str(junit))
+    process = playbook_cli(
+        "run",
+        str(path),
+        "--address",
+        server.address,
+        "--worker",
+        WORKER,
+        "--json-report",
+        str(json_report),
+        "--junit-xml",
+        str(junit),
+    )
     try:
         lines = read_until(process, "PASS  start sleeper")
         time.sleep(0.5)  # the await_result step is waiting now
@@ -115,41 +134,55 @@ def test_server_killed_mid_run_fails_the_step_runs_finally_exits_3(
     output = "".join(lines) + rest
     assert process.returncode == 3, output
     assert time.monotonic() - killed < 45  # the client retries ~10s per call, not forever
-    unavailable = (r"the server answered UNAVAILABLE: [^;]+; check that the server is up and "
-                   "reachable")
-    assert re.search(rf"\n  FAIL  await_result sleeper  \([^)]*workflow {workflow_id}\)\n"
-                     rf"        await_result on workflow '{workflow_id}' failed: {unavailable}\n",
-                     output), output
+    unavailable = (
+        r"the server answered UNAVAILABLE: [^;]+; check that the server is up and "
+        "reachable"
+    )
+    assert re.search(
+        rf"\n  FAIL  await_result sleeper  \([^)]*workflow {workflow_id}\)\n"
+        rf"        await_result on workflow '{workflow_id}' failed: {unavailable}\n",
+        output,
+    ), output
     assert "  SKIP  log  (an earlier step failed)" in output
-    assert re.search(rf"\n  FAIL  terminate sleeper  \([^)]*\)\n        terminate on workflow "
-                     rf"'{workflow_id}' failed: {unavailable}\n", output), output
-    assert re.search(r"\nerror: server dies: 2 passed, 2 failed, 1 skipped in \S+ \(exit 3\)\n",
-                     output), output
+    assert re.search(
+        rf"\n  FAIL  terminate sleeper  \([^)]*\)\n        terminate on workflow "
+        rf"'{workflow_id}' failed: {unavailable}\n",
+        output,
+    ), output
+    assert re.search(
+        r"\nerror: server dies: 2 passed, 2 failed, 1 skipped in \S+ \(exit 3\)\n", output
+    ), output
     assert "Traceback" not in output
 
     report = json.loads(json_report.read_text())
     run = report["runs"][0]
     assert (report["exit_code"], run["exit_code"], run["status"]) == (3, 3, "error")
     assert [(s["name"], s["status"]) for s in run["steps"]] == [
-        ("create sleeper", "passed"), ("start sleeper", "passed"),
-        ("await_result sleeper", "failed"), ("log", "skipped"),
-        ("terminate sleeper", "failed")]
+        ("create sleeper", "passed"),
+        ("start sleeper", "passed"),
+        ("await_result sleeper", "failed"),
+        ("log", "skipped"),
+        ("terminate sleeper", "failed"),
+    ]
     waiting = run["steps"][2]
     assert waiting["error"]["type"] == "ServerError"
-    assert re.fullmatch(f"await_result on workflow '{workflow_id}' failed: {unavailable}",
-                        waiting["error"]["message"])
+    assert re.fullmatch(
+        f"await_result on workflow '{workflow_id}' failed: {unavailable}",
+        waiting["error"]["message"],
+    )
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "2", "0")
 
 
 @pytest.mark.timeout(90)
-def test_server_restart_during_a_retry_loop_recovers(tmp_path: Path,
-                                                     dedicated_server: Any) -> None:
+def test_server_restart_during_a_retry_loop_recovers(tmp_path: Path, dedicated_server: Any) -> None:
     db = str(tmp_path / "temporal.db")
     server = dedicated_server(db_filename=db)
     workflow_id = f"survivor-{uuid.uuid4().hex[:8]}"
-    path = write(tmp_path / "p.yaml", f"""\
+    path = write(
+        tmp_path / "p.yaml",
+        f"""\
         version: 1
         name: server restarts
         steps:
@@ -168,10 +201,19 @@ def test_server_restart_during_a_retry_loop_recovers(tmp_path: Path,
             expect: {{result: {{value: 7, log: [add 7]}}}}
         finally:
           - terminate: {{workflow: counter, if_running: true}}
-        """)
+        """,
+    )
     json_report = tmp_path / "r.json"
-    process = playbook_cli("run", str(path), "--address", server.address, "--worker", WORKER,
-                           "--json-report", str(json_report))
+    process = playbook_cli(
+        "run",
+        str(path),
+        "--address",
+        server.address,
+        "--worker",
+        WORKER,
+        "--json-report",
+        str(json_report),
+    )
     try:
         lines = read_until(process, "PASS  start counter")
         time.sleep(1.0)  # a few attempts of the query see 0
@@ -204,9 +246,12 @@ def test_server_restart_during_a_retry_loop_recovers(tmp_path: Path,
 
 
 @pytest.mark.timeout(60)
-def test_no_worker_polling_is_named_in_the_timeout(tmp_path: Path, dev_server: Any,
-                                                   task_queue: str) -> None:
-    path = write(tmp_path / "p.yaml", f"""\
+def test_no_worker_polling_is_named_in_the_timeout(
+    tmp_path: Path, dev_server: Any, task_queue: str
+) -> None:
+    path = write(
+        tmp_path / "p.yaml",
+        f"""\
         version: 1
         name: nobody home
         steps:
@@ -216,24 +261,26 @@ def test_no_worker_polling_is_named_in_the_timeout(tmp_path: Path, dev_server: A
           - await_result: {{workflow: hello, timeout: 1s}}
         finally:
           - terminate: {{workflow: hello, if_running: true}}
-        """)
+        """,
+    )
     code, output = run_cli("run", str(path), "--address", dev_server.address)
     assert code == 1, output
     workflow_id = re.search(r"workflow (greeter-[0-9a-f]{12})\)", output)
     assert workflow_id is not None, output
     lines = output.splitlines()
     at = lines.index(next(line for line in lines if "FAIL  await_result hello" in line))
-    assert re.fullmatch(rf"  FAIL  await_result hello  \(1\.\ds, workflow {workflow_id[1]}\)",
-                        lines[at]), output
+    assert re.fullmatch(
+        rf"  FAIL  await_result hello  \(1\.\ds, workflow {workflow_id[1]}\)", lines[at]
+    ), output
     assert lines[at + 1] == (
         f"        await_result on workflow '{workflow_id[1]}' did not finish within 1s "
         f"(task queue '{task_queue}'); no worker is polling task queue '{task_queue}': start a "
-        "worker for it (or use --worker)")
+        "worker for it (or use --worker)"
+    )
     assert lines[at + 2].startswith("  PASS  terminate hello  (")
 
 
-async def test_query_without_a_worker_names_the_task_queue(client: Client,
-                                                           task_queue: str) -> None:
+async def test_query_without_a_worker_names_the_task_queue(client: Client, task_queue: str) -> None:
     stub = core.create_workflow(client, "Counter", {"task_queue": task_queue})
     await core.start(stub)
     try:
@@ -244,14 +291,16 @@ async def test_query_without_a_worker_names_the_task_queue(client: Client,
         assert str(e.value) == (
             f"query on workflow '{stub.workflow_id}' did not finish within 1.5s (task queue "
             f"'{task_queue}'); no worker is polling task queue '{task_queue}': start a worker "
-            "for it (or use --worker)")
+            "for it (or use --worker)"
+        )
         # an existing execution's stub: its task queue is asked of the server
         existing = core.create_workflow(client, stub.workflow_id)
         with pytest.raises(OperationTimeout) as e:
             await core.get_result(existing, timeout=0.5)
         assert str(e.value) == (
             f"await_result on workflow '{stub.workflow_id}' did not finish within 0.5s; no worker "
-            f"is polling task queue '{task_queue}': start a worker for it (or use --worker)")
+            f"is polling task queue '{task_queue}': start a worker for it (or use --worker)"
+        )
     finally:
         await core.terminate(stub)
 
@@ -260,21 +309,30 @@ def test_a_query_the_server_gave_up_on_is_a_timeout() -> None:
     """Without a timeout of its own, a query nobody answers ends after the server's 30s:
     the server says DEADLINE_EXCEEDED, or the client's own deadline says CANCELLED."""
     for status, message, said in [
-        (temporalio.service.RPCStatusCode.DEADLINE_EXCEEDED,
-         "query timed out before a worker could process it",
-         ": query timed out before a worker could process it"),
+        (
+            temporalio.service.RPCStatusCode.DEADLINE_EXCEEDED,
+            "query timed out before a worker could process it",
+            ": query timed out before a worker could process it",
+        ),
         (temporalio.service.RPCStatusCode.CANCELLED, "Timeout expired", ""),
     ]:
-        error = translate(temporalio.service.RPCError(message, status, b""), operation="query",
-                          workflow_id="w", name="status")
+        error = translate(
+            temporalio.service.RPCError(message, status, b""),
+            operation="query",
+            workflow_id="w",
+            name="status",
+        )
         assert isinstance(error, OperationTimeout)
         assert str(error) == f"query 'status' on workflow 'w' timed out{said}"
 
 
 @pytest.mark.timeout(60)
 def test_wrong_arguments_wedge_the_workflow_and_the_step_timeout_says_so(
-        tmp_path: Path, dev_server: Any) -> None:
-    path = write(tmp_path / "p.yaml", """\
+    tmp_path: Path, dev_server: Any
+) -> None:
+    path = write(
+        tmp_path / "p.yaml",
+        """\
         version: 1
         name: wedged
         steps:
@@ -296,7 +354,8 @@ def test_wrong_arguments_wedge_the_workflow_and_the_step_timeout_says_so(
         finally:
           - terminate: {workflow: greeter, if_running: true}
           - terminate: {workflow: counter, if_running: true}
-        """)
+        """,
+    )
     code, output = run_cli("run", str(path), "--address", dev_server.address, "--worker", WORKER)
     assert code == 1, output
     ids = dict(re.findall(r"PASS  create (greeter|counter)  \(\S+, workflow (\S+)\)", output))
@@ -306,15 +365,20 @@ def test_wrong_arguments_wedge_the_workflow_and_the_step_timeout_says_so(
         "greeter": "TypeError: Greeter.run() takes 2 positional arguments but 3 were given",
         "counter": "TypeError: Counter.add() missing 1 required positional argument: 'amount'",
     }
-    for step_id, index, line, workflow in (("greeting", 2, 7, "greeter"),
-                                           ("total", 7, 16, "counter")):
+    for step_id, index, line, workflow in (
+        ("greeting", 2, 7, "greeter"),
+        ("total", 7, 16, "counter"),
+    ):
         assert re.search(
             rf"\n  FAIL  await_result {workflow}  \(1\.\ds, workflow {ids[workflow]}\)\n"
             + re.escape(
                 f"        step '{step_id}' (steps[{index}], {path}:{line}), field timeout: the step "
                 f"did not finish within 1.0s (workflow '{ids[workflow]}'; its workflow task fails "
                 f"on the worker (WorkflowWorkerUnhandledFailure): {said[workflow]}; check the "
-                "args the start, signal or update gave against the method named)\n"), output), output
+                "args the start, signal or update gave against the method named)\n"
+            ),
+            output,
+        ), output
     assert "  PASS  terminate greeter" in output and "  PASS  terminate counter" in output
     assert re.search(r"\nfailed: wedged: 8 passed, 2 failed in \S+ \(exit 1\)\n", output), output
 
@@ -352,9 +416,21 @@ SECRET_PLAYBOOK = """\
 def test_a_secret_input_never_shows(tmp_path: Path, dev_server: Any) -> None:
     path = write(tmp_path / "p.yaml", SECRET_PLAYBOOK)
     json_report, junit = tmp_path / "r.json", tmp_path / "r.xml"
-    code, output = run_cli("run", str(path), "-v", "-i", f"token={SECRET}", "--address",
-                           dev_server.address, "--worker", WORKER, "--json-report",
-                           str(json_report), "--junit-xml", str(junit))
+    code, output = run_cli(
+        "run",
+        str(path),
+        "-v",
+        "-i",
+        f"token={SECRET}",
+        "--address",
+        dev_server.address,
+        "--worker",
+        WORKER,
+        "--json-report",
+        str(json_report),
+        "--junit-xml",
+        str(junit),
+    )
     assert code == 1, output
     for text in (output, json_report.read_text(), junit.read_text()):
         assert SECRET not in text
@@ -365,16 +441,16 @@ def test_a_secret_input_never_shows(tmp_path: Path, dev_server: Any) -> None:
         "not found or has already closed",
         "        wrong token ***\n"
         "          assertion failed: inputs.token == 'something else'  ('***' == 'something else')\n",
-        "        expectation not met: result: expected 1 item, got 2: "
-        "['***', {'token': '***'}]\n",
+        "        expectation not met: result: expected 1 item, got 2: ['***', {'token': '***'}]\n",
         "field log: duration filter: '***' is not a duration",
         ", workflow echo-***-",
     ]:
         assert expected in output, output
     run = json.loads(json_report.read_text())["runs"][0]
     signal = run["steps"][2]
-    assert signal["request"] == {"signal": {"workflow": "ghost", "signal": "add",
-                                            "args": ["***", {"t": ["***"]}]}}
+    assert signal["request"] == {
+        "signal": {"workflow": "ghost", "signal": "add", "args": ["***", {"t": ["***"]}]}
+    }
     assert run["steps"][6]["result"] == ["***", {"token": "***"}]
     assert run["steps"][4]["workflow_id"].startswith("echo-***-")
 
@@ -383,26 +459,43 @@ def test_a_secret_input_never_shows(tmp_path: Path, dev_server: Any) -> None:
 def test_an_api_key_never_shows(tmp_path: Path, dev_server: Any) -> None:
     path = write(tmp_path / "p.yaml", SECRET_PLAYBOOK)
     json_report, junit = tmp_path / "r.json", tmp_path / "r.xml"
-    code, output = run_cli("run", str(path), "-i", f"token={SECRET}", "--api-key", API_KEY,
-                           "--address", dev_server.address, "--json-report", str(json_report),
-                           "--junit-xml", str(junit))
+    code, output = run_cli(
+        "run",
+        str(path),
+        "-i",
+        f"token={SECRET}",
+        "--api-key",
+        API_KEY,
+        "--address",
+        dev_server.address,
+        "--json-report",
+        str(json_report),
+        "--junit-xml",
+        str(junit),
+    )
     assert code == 3, output  # an API key turns TLS on, which the dev server does not speak
     assert output.splitlines() == [
         f"error: could not connect to Temporal at {dev_server.address} (namespace 'default'): "
         "the server does not speak TLS (TLS is on: --tls, a tls setting or an API key turns it "
         "on); use --no-tls for a server without TLS; check the address and that the server is "
-        "up (or use --dev-server)"]
+        "up (or use --dev-server)"
+    ]
     for text in (output, json_report.read_text(), junit.read_text()):
         assert API_KEY not in text and SECRET not in text
 
 
 @pytest.mark.timeout(90)
 async def test_five_playbooks_at_once_each_with_a_200_item_foreach(
-        tmp_path: Path, dev_server: Any, client: Client, task_queue: str) -> None:
+    tmp_path: Path, dev_server: Any, client: Client, task_queue: str
+) -> None:
     items = 200
     files = []
     for n in range(5):
-        files.append(str(write(tmp_path / f"load{n}.yaml", f"""\
+        files.append(
+            str(
+                write(
+                    tmp_path / f"load{n}.yaml",
+                    f"""\
             version: 1
             name: load {n}
             steps:
@@ -419,15 +512,28 @@ async def test_five_playbooks_at_once_each_with_a_200_item_foreach(
                     - id: got
                       await_result: {{workflow: echo, timeout: 60s}}
               - assert: steps.fan.result | length == {items}
-            """)))
+            """,
+                )
+            )
+        )
     json_report = tmp_path / "r.json"
     # The worker runs here, unsandboxed: a sandbox re-imports the workflow module for every
     # run, which for 1,000 runs would measure the sandbox rather than the runner.
-    async with Worker(client, task_queue=task_queue, workflows=[Echo],
-                      workflow_runner=UnsandboxedWorkflowRunner()):
+    async with Worker(
+        client, task_queue=task_queue, workflows=[Echo], workflow_runner=UnsandboxedWorkflowRunner()
+    ):
         code, output = await asyncio.to_thread(
-            run_cli, "run", *files, "--jobs", "5", "--address", dev_server.address,
-            "--json-report", str(json_report), timeout=80)
+            run_cli,
+            "run",
+            *files,
+            "--jobs",
+            "5",
+            "--address",
+            dev_server.address,
+            "--json-report",
+            str(json_report),
+            timeout=80,
+        )
     assert code == 0, output
     report = json.loads(json_report.read_text())
     assert report["exit_code"] == 0
@@ -440,13 +546,17 @@ async def test_five_playbooks_at_once_each_with_a_200_item_foreach(
         assert len(steps) == 2 + 3 * items  # foreach, assert, and three steps per item
         assert {s["status"] for s in steps} == {"passed"}
         inner = [s for s in steps if ".foreach[" in s["path"]]
-        assert sorted({int(s["path"].split(".foreach[")[1].split("]")[0]) for s in inner}) \
-            == list(range(items))
+        assert sorted({int(s["path"].split(".foreach[")[1].split("]")[0]) for s in inner}) == list(
+            range(items)
+        )
         fan = next(s for s in steps if s["path"] == "steps[0]")
         assert [entry["got"] for entry in fan["result"]] == [[f"p{n}", i] for i in range(items)]
-        assert all(entry["echo"]["workflow_id"] == f"load{n}-{run['run_id']}-{i}"
-                   for i, entry in enumerate(fan["result"]))
+        assert all(
+            entry["echo"]["workflow_id"] == f"load{n}-{run['run_id']}-{i}"
+            for i, entry in enumerate(fan["result"])
+        )
     assert len(run_ids) == 5
-    summaries = re.findall(rf"(?m)^passed: load (\d): {2 + 3 * items} passed in \S+ \(exit 0\)$",
-                           output)
+    summaries = re.findall(
+        rf"(?m)^passed: load (\d): {2 + 3 * items} passed in \S+ \(exit 0\)$", output
+    )
     assert sorted(summaries) == ["0", "1", "2", "3", "4"], output

@@ -13,14 +13,19 @@ import pytest
 from playbook.commands.run import RunRequest, run_async
 
 
-async def run(tmp_path: Path, text: str, server: Any, queue: str, **options: Any
-              ) -> tuple[int, dict[str, Any]]:
+async def run(
+    tmp_path: Path, text: str, server: Any, queue: str, **options: Any
+) -> tuple[int, dict[str, Any]]:
     path = tmp_path / options.pop("filename", "play.yaml")
     path.write_text(textwrap.dedent(text))
     report = tmp_path / "report.json"
-    request = RunRequest(files=[str(path)], inputs={"tq": queue, **options.pop("inputs", {})},
-                         connection={"address": server.address}, json_report=str(report),
-                         **options)
+    request = RunRequest(
+        files=[str(path)],
+        inputs={"tq": queue, **options.pop("inputs", {})},
+        connection={"address": server.address},
+        json_report=str(report),
+        **options,
+    )
     code = await run_async(request)
     return code, json.loads(report.read_text())["runs"][0]
 
@@ -38,7 +43,10 @@ inputs:
 
 
 async def test_workflow_actions_end_to_end(tmp_path: Path, dev_server: Any, worker: str) -> None:
-    code, report = await run(tmp_path, HEADER + """
+    code, report = await run(
+        tmp_path,
+        HEADER
+        + """
 steps:
   - id: counter
     create: {type: Counter, task_queue: "{{ inputs.tq }}", execution_timeout: 1m,
@@ -88,7 +96,10 @@ steps:
 finally:
   - terminate: {workflow: sws, reason: cleanup, if_running: true}
   - terminate: {workflow: counter, reason: cleanup, if_running: true}
-""", dev_server, worker)
+""",
+        dev_server,
+        worker,
+    )
     assert code == 0, report
     assert report["status"] == "passed"
     assert all(status == "passed" for _, status in steps(report)), steps(report)
@@ -97,9 +108,13 @@ finally:
     assert final["workflow_id"].startswith("counter-")
 
 
-async def test_failures_expectations_and_finally(tmp_path: Path, dev_server: Any,
-                                                 worker: str) -> None:
-    code, report = await run(tmp_path, HEADER + """
+async def test_failures_expectations_and_finally(
+    tmp_path: Path, dev_server: Any, worker: str
+) -> None:
+    code, report = await run(
+        tmp_path,
+        HEADER
+        + """
 steps:
   - id: broke
     create: {type: Failing, task_queue: "{{ inputs.tq }}"}
@@ -127,11 +142,18 @@ finally:
   - terminate: {workflow: counter, reason: cleanup}
   - id: after
     describe: {workflow: counter}
-""", dev_server, worker)
+""",
+        dev_server,
+        worker,
+    )
     assert code == 1
     names = steps(report)
-    assert names[-4:] == [("assert", "failed"), ("log", "skipped"),
-                          ("terminate counter", "passed"), ("describe counter", "passed")]
+    assert names[-4:] == [
+        ("assert", "failed"),
+        ("log", "skipped"),
+        ("terminate counter", "passed"),
+        ("describe counter", "passed"),
+    ]
     failed = [s for s in report["steps"] if s["status"] == "failed"]
     assert [s["error"]["message"] for s in failed] == [
         "assertion failed: 1 + 1 == 3  (2 == 3)",
@@ -140,8 +162,13 @@ finally:
     assert report["steps"][-1]["result"]["status"] == "terminated"
 
 
-async def test_retry_gives_up_with_last_result(tmp_path: Path, dev_server: Any, worker: str) -> None:
-    code, report = await run(tmp_path, HEADER + """
+async def test_retry_gives_up_with_last_result(
+    tmp_path: Path, dev_server: Any, worker: str
+) -> None:
+    code, report = await run(
+        tmp_path,
+        HEADER
+        + """
 steps:
   - id: counter
     create: {type: Counter, task_queue: "{{ inputs.tq }}"}
@@ -151,18 +178,24 @@ steps:
     retry: {until: "result > 5", timeout: 1s, interval: 200ms}
 finally:
   - terminate: {workflow: counter, if_running: true}
-""", dev_server, worker)
+""",
+        dev_server,
+        worker,
+    )
     assert code == 1
     wait = next(s for s in report["steps"] if s["id"] == "wait")
     assert wait["attempts"] >= 3
     assert wait["error"]["message"] == (
         f"retry gave up after {wait['attempts']} attempts: until 'result > 5' never held; "
-        "last result: 1")
+        "last result: 1"
+    )
 
 
-async def test_foreach_parallel_include_when_set(tmp_path: Path, dev_server: Any,
-                                                 worker: str) -> None:
-    (tmp_path / "child.yaml").write_text(textwrap.dedent("""\
+async def test_foreach_parallel_include_when_set(
+    tmp_path: Path, dev_server: Any, worker: str
+) -> None:
+    (tmp_path / "child.yaml").write_text(
+        textwrap.dedent("""\
         version: 1
         name: child
         inputs:
@@ -176,8 +209,12 @@ async def test_foreach_parallel_include_when_set(tmp_path: Path, dev_server: Any
             await_result: {workflow: greet, timeout: 30s}
         finally:
           - log: "child finally ran"
-        """))
-    code, report = await run(tmp_path, HEADER + """
+        """)
+    )
+    code, report = await run(
+        tmp_path,
+        HEADER
+        + """
 vars:
   names: [ann, bob, cy]
 steps:
@@ -207,18 +244,24 @@ steps:
   - assert: steps.inc.result.said.result == 'Hello, DEE!'
   - log: skipped
     when: vars.side == 'left'
-""", dev_server, worker)
+""",
+        dev_server,
+        worker,
+    )
     assert code == 0, steps(report)
     assert steps(report)[-1] == ("log", "skipped")
     assert ("log", "passed") in steps(report)  # the included playbook's finally
 
 
 async def test_confirm_without_terminal(tmp_path: Path, dev_server: Any, worker: str) -> None:
-    text = HEADER + """
+    text = (
+        HEADER
+        + """
 steps:
   - confirm: "Terminate everything?"
   - log: went ahead
 """
+    )
     code, report = await run(tmp_path, text, dev_server, worker)
     assert code == 2
     assert steps(report) == [("confirm", "failed"), ("log", "skipped")]
@@ -228,7 +271,10 @@ steps:
 
 
 async def test_big_foreach_bounded(tmp_path: Path, dev_server: Any, worker: str) -> None:
-    code, report = await run(tmp_path, HEADER + """
+    code, report = await run(
+        tmp_path,
+        HEADER
+        + """
 steps:
   - id: many
     foreach:
@@ -241,48 +287,69 @@ steps:
         - id: out
           await_result: {workflow: echo, timeout: 60s}
   - assert: steps.many.result | map(attribute='out') | map('first') | list == range(1000) | list
-""", dev_server, worker)
+""",
+        dev_server,
+        worker,
+    )
     assert code == 0, [s for s in report["steps"] if s["status"] != "passed"][:3]
     assert len(report["steps"]) == 3002
 
 
-async def test_unknown_workflow_and_closed_workflow(tmp_path: Path, dev_server: Any,
-                                                    worker: str) -> None:
-    code, report = await run(tmp_path, HEADER + """
+async def test_unknown_workflow_and_closed_workflow(
+    tmp_path: Path, dev_server: Any, worker: str
+) -> None:
+    code, report = await run(
+        tmp_path,
+        HEADER
+        + """
 steps:
   - id: ghost
     create: {workflow_id: no-such-workflow}
   - signal: {workflow: ghost, signal: add, args: [1]}
-""", dev_server, worker)
+""",
+        dev_server,
+        worker,
+    )
     assert code == 1
     assert report["steps"][1]["error"]["message"] == (
         "signal 'add' failed: workflow 'no-such-workflow' was not found or has already closed; "
-        "check the workflow id and the namespace")
+        "check the workflow id and the namespace"
+    )
 
 
 async def test_connection_refused_exit_3(tmp_path: Path) -> None:
     from playbook.devserver import free_port
 
     path = tmp_path / "p.yaml"
-    path.write_text(HEADER.replace("inputs:\n  tq: {type: string}\n", "") + """
+    path.write_text(
+        HEADER.replace("inputs:\n  tq: {type: string}\n", "")
+        + """
 connection: {connect_timeout: 1s}
 steps:
   - id: w
     create: {workflow_id: x}
   - describe: {workflow: w}
-""")
+"""
+    )
     report = tmp_path / "r.json"
     port = free_port()
-    code = await run_async(RunRequest(files=[str(path)], connection={"address": f"127.0.0.1:{port}"},
-                                      json_report=str(report)))
+    code = await run_async(
+        RunRequest(
+            files=[str(path)], connection={"address": f"127.0.0.1:{port}"}, json_report=str(report)
+        )
+    )
     assert code == 3
     run_report = json.loads(report.read_text())["runs"][0]
     assert run_report["error"].startswith(
-        f"could not connect to Temporal at 127.0.0.1:{port} (namespace 'default')")
+        f"could not connect to Temporal at 127.0.0.1:{port} (namespace 'default')"
+    )
 
 
 async def test_cancel_of_a_closed_workflow(tmp_path: Path, dev_server: Any, worker: str) -> None:
-    code, report = await run(tmp_path, HEADER + """
+    code, report = await run(
+        tmp_path,
+        HEADER
+        + """
 steps:
   - id: greet
     create: {type: Greeter, task_queue: "{{ inputs.tq }}"}
@@ -290,24 +357,37 @@ steps:
   - await_result: {workflow: greet, timeout: 30s}
   - cancel: {workflow: greet, if_running: true}
   - cancel: {workflow: greet}
-""", dev_server, worker)
+""",
+        dev_server,
+        worker,
+    )
     assert code == 1
     quiet, failed = report["steps"][3], report["steps"][4]
     assert (quiet["status"], quiet["reason"]) == (
-        "passed", "the workflow had already closed (completed)")
+        "passed",
+        "the workflow had already closed (completed)",
+    )
     assert failed["error"]["message"] == (
         f"cancel failed: workflow '{failed['workflow_id']}' has already closed (completed); "
-        "use if_running: true to accept that")
+        "use if_running: true to accept that"
+    )
 
 
 async def test_inputs_of_several_files(tmp_path: Path, dev_server: Any) -> None:
     from playbook.errors import InvalidInputs
 
-    for name, inputs in (("a.yaml", "  who: {type: string}\n"), ("b.yaml", "  n: {type: integer}\n")):
-        (tmp_path / name).write_text(f"version: 1\nname: {name}\ninputs:\n{inputs}steps:\n  - log: hi\n")
-    request = RunRequest(files=[str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")],
-                         inputs={"who": "ann", "n": "x", "zzz": "1"},
-                         connection={"address": dev_server.address})
+    for name, inputs in (
+        ("a.yaml", "  who: {type: string}\n"),
+        ("b.yaml", "  n: {type: integer}\n"),
+    ):
+        (tmp_path / name).write_text(
+            f"version: 1\nname: {name}\ninputs:\n{inputs}steps:\n  - log: hi\n"
+        )
+    request = RunRequest(
+        files=[str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")],
+        inputs={"who": "ann", "n": "x", "zzz": "1"},
+        connection={"address": dev_server.address},
+    )
     with pytest.raises(InvalidInputs) as e:
         await run_async(request)
     assert e.value.problems == [

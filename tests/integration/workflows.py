@@ -41,8 +41,10 @@ class Counter:
         await workflow.wait_condition(lambda: self.done or self.fail_with is not None)
         if self.fail_with is not None:
             raise ApplicationError(
-                self.fail_with["message"], self.fail_with.get("details"),
-                type=self.fail_with["type"], non_retryable=True,
+                self.fail_with["message"],
+                self.fail_with.get("details"),
+                type=self.fail_with["type"],
+                non_retryable=True,
             )
         return {"value": self.value, "log": self.log}
 
@@ -100,8 +102,10 @@ class Failing:
     @workflow.run
     async def run(self, balance: int) -> None:
         raise ApplicationError(
-            f"balance {balance} too low", {"balance": balance},
-            type="InsufficientFunds", non_retryable=True,
+            f"balance {balance} too low",
+            {"balance": balance},
+            type="InsufficientFunds",
+            non_retryable=True,
         )
 
 

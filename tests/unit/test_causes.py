@@ -73,16 +73,26 @@ def test_the_chain_of_an_activity_failure_outermost_first() -> None:
 
 
 def test_a_child_workflow_chain_with_details_and_a_non_retryable_root() -> None:
-    root = ApplicationError("card declined", {"code": 51}, 7, type="PaymentFailed",
-                            non_retryable=True)
+    root = ApplicationError(
+        "card declined", {"code": 51}, 7, type="PaymentFailed", non_retryable=True
+    )
     child = temporalio.exceptions.ChildWorkflowError(
-        "Child Workflow execution failed", namespace="default", workflow_id="pay-1",
-        run_id="r2", workflow_type="Pay", initiated_event_id=1, started_event_id=2,
-        retry_state=RetryState.NON_RETRYABLE_FAILURE)
+        "Child Workflow execution failed",
+        namespace="default",
+        workflow_id="pay-1",
+        run_id="r2",
+        workflow_type="Pay",
+        initiated_event_id=1,
+        started_event_id=2,
+        retry_state=RetryState.NON_RETRYABLE_FAILURE,
+    )
     child.__cause__ = activity_error(root)
     assert causes.chain(temporalio.client.WorkflowFailureError(cause=child)) == [
-        {"type": "ChildWorkflowError", "message": "Child Workflow execution failed",
-         "details": None},
+        {
+            "type": "ChildWorkflowError",
+            "message": "Child Workflow execution failed",
+            "details": None,
+        },
         {"type": "ActivityError", "message": "Activity task failed", "details": None},
         {"type": "PaymentFailed", "message": "card declined", "details": [{"code": 51}, 7]},
     ]
@@ -95,7 +105,8 @@ def test_a_single_failure_is_its_own_chain_and_names_no_root() -> None:
     assert causes.chain(failure) == [{"type": "Boom", "message": "bad", "details": {"a": 1}}]
     assert (causes.non_retryable(failure), causes.root_note(failure)) == (False, "")
     timeout = temporalio.exceptions.TimeoutError(
-        "activity StartToClose timeout", type=None, last_heartbeat_details=[])
+        "activity StartToClose timeout", type=None, last_heartbeat_details=[]
+    )
     assert causes.chain(timeout) == [
         {"type": "TimeoutError", "message": "activity StartToClose timeout", "details": None}
     ]
@@ -108,11 +119,19 @@ def test_no_chain_without_a_temporal_failure() -> None:
     wrapper = temporalio.client.WorkflowUpdateFailedError(RuntimeError("not a failure"))
     assert causes.chain(wrapper) == []
     assert error_record(TemporalError("signal failed", operation="signal")) == {
-        "type": "TemporalError", "message": "signal failed", "details": None,
-        "non_retryable": None, "causes": []}
+        "type": "TemporalError",
+        "message": "signal failed",
+        "details": None,
+        "non_retryable": None,
+        "causes": [],
+    }
     assert error_record(KeyError("x")) == {
-        "type": "KeyError", "message": "'x'", "details": None, "non_retryable": None,
-        "causes": []}
+        "type": "KeyError",
+        "message": "'x'",
+        "details": None,
+        "non_retryable": None,
+        "causes": [],
+    }
 
 
 def test_a_chain_that_loops_ends() -> None:
@@ -124,8 +143,9 @@ def test_a_chain_that_loops_ends() -> None:
 
 def test_expect_error_matches_any_cause_by_type_and_message() -> None:
     outcome = Outcome("await_result", error=greeting_failed())
-    assert judge({"error": {"type": "RuntimeError", "message": "^Greeting exception"}},
-                 outcome) == []
+    assert (
+        judge({"error": {"type": "RuntimeError", "message": "^Greeting exception"}}, outcome) == []
+    )
     assert judge({"error": {"type": "ActivityError"}}, outcome) == []
     assert judge({"status": "failed", "error": {"message": "could not greet"}}, outcome) == []
     assert judge({"error": {"type": "ValueError", "message": "^Hello"}}, outcome) == [
@@ -145,11 +165,19 @@ def test_expect_error_without_a_chain_says_what_it_got() -> None:
 
 
 def failed_record() -> StepRecord:
-    return StepRecord(path="steps[1]", action="await_result", name="await greeting",
-                      status="failed", started_at="2024-05-01T12:00:01+00:00", duration=1.5,
-                      attempts=1, workflow_id="greet-1", run_id="r1",
-                      error=error_record(greeting_failed()),
-                      history="histories/greet-1.r1.json")
+    return StepRecord(
+        path="steps[1]",
+        action="await_result",
+        name="await greeting",
+        status="failed",
+        started_at="2024-05-01T12:00:01+00:00",
+        duration=1.5,
+        attempts=1,
+        workflow_id="greet-1",
+        run_id="r1",
+        error=error_record(greeting_failed()),
+        history="histories/greet-1.r1.json",
+    )
 
 
 def test_console_shows_the_chain_a_line_per_cause() -> None:
@@ -165,8 +193,10 @@ def test_console_shows_the_chain_a_line_per_cause() -> None:
 
 
 def test_console_lines_of_a_cause_the_message_says_and_of_a_multi_line_cause() -> None:
-    said = {"message": "workflow 'w' failed: Boom: bad",
-            "causes": [{"type": "Boom", "message": "bad", "details": None}]}
+    said = {
+        "message": "workflow 'w' failed: Boom: bad",
+        "causes": [{"type": "Boom", "message": "bad", "details": None}],
+    }
     assert cause_lines(said) == []
     assert cause_lines({"message": "m", "causes": []}) == []
     assert cause_lines({"message": "m"}) == []
@@ -175,15 +205,19 @@ def test_console_lines_of_a_cause_the_message_says_and_of_a_multi_line_cause() -
 
 
 def test_junit_names_the_chain_and_the_history() -> None:
-    result = RunResult(playbook="greet", path="greet.yaml", run_id="abc", started_at="",
-                       records=[failed_record()])
+    result = RunResult(
+        playbook="greet", path="greet.yaml", run_id="abc", started_at="", records=[failed_record()]
+    )
     case = ET.fromstring(junit_xml([result]).encode("utf-8")).find("testsuite/testcase")
     assert case is not None
     holder = case.find("properties")
     assert holder is not None
     assert {p.get("name"): p.get("value") for p in holder} == {
-        "action": "await_result", "workflow_id": "greet-1", "run_id": "r1",
-        "history": "histories/greet-1.r1.json"}
+        "action": "await_result",
+        "workflow_id": "greet-1",
+        "run_id": "r1",
+        "history": "histories/greet-1.r1.json",
+    }
     failure = case.find("failure")
     assert failure is not None
     assert failure.text == (
@@ -197,7 +231,8 @@ def test_junit_names_the_chain_and_the_history() -> None:
 
 def test_history_paths_cannot_escape_the_directory(tmp_path: Path) -> None:
     assert history_path(tmp_path, "orders/../../etc", "r 1") == (
-        tmp_path / "orders%2F..%2F..%2Fetc.r%201.json")
+        tmp_path / "orders%2F..%2F..%2Fetc.r%201.json"
+    )
     assert history_path("h", "a.b", "r").name == "a.b.r.json"
 
 
@@ -225,16 +260,41 @@ class FakeClient:
 
 def test_write_histories_once_per_execution_and_warns_for_a_miss(tmp_path: Path) -> None:
     records = [
-        StepRecord(path="steps[0]", action="query", name="q", status="failed",
-                   workflow_id="a/b", run_id="r1"),
-        StepRecord(path="steps[1]", action="update", name="u", status="failed",
-                   workflow_id="a/b", run_id="r1"),
-        StepRecord(path="steps[2]", action="signal", name="s", status="passed",
-                   workflow_id="ok", run_id="r3"),
-        StepRecord(path="steps[3]", action="await_result", name="a", status="failed",
-                   workflow_id="gone", run_id="r4"),
-        StepRecord(path="steps[4]", action="describe", name="d", status="error",
-                   workflow_id="nolink"),
+        StepRecord(
+            path="steps[0]",
+            action="query",
+            name="q",
+            status="failed",
+            workflow_id="a/b",
+            run_id="r1",
+        ),
+        StepRecord(
+            path="steps[1]",
+            action="update",
+            name="u",
+            status="failed",
+            workflow_id="a/b",
+            run_id="r1",
+        ),
+        StepRecord(
+            path="steps[2]",
+            action="signal",
+            name="s",
+            status="passed",
+            workflow_id="ok",
+            run_id="r3",
+        ),
+        StepRecord(
+            path="steps[3]",
+            action="await_result",
+            name="a",
+            status="failed",
+            workflow_id="gone",
+            run_id="r4",
+        ),
+        StepRecord(
+            path="steps[4]", action="describe", name="d", status="error", workflow_id="nolink"
+        ),
         StepRecord(path="steps[5]", action="assert", name="x", status="failed"),
     ]
     client = FakeClient()
@@ -245,8 +305,15 @@ def test_write_histories_once_per_execution_and_warns_for_a_miss(tmp_path: Path)
     ]
     assert client.fetched == [("a/b", "r1"), ("gone", "r4"), ("nolink", "latest-run")]
     assert [r.history for r in records] == [
-        str(tmp_path / "h" / "a%2Fb.r1.json"), str(tmp_path / "h" / "a%2Fb.r1.json"), None,
-        None, str(tmp_path / "h" / "nolink.latest-run.json"), None]
+        str(tmp_path / "h" / "a%2Fb.r1.json"),
+        str(tmp_path / "h" / "a%2Fb.r1.json"),
+        None,
+        None,
+        str(tmp_path / "h" / "nolink.latest-run.json"),
+        None,
+    ]
     assert sorted(p.name for p in (tmp_path / "h").iterdir()) == [
-        "a%2Fb.r1.json", "nolink.latest-run.json"]
+        "a%2Fb.r1.json",
+        "nolink.latest-run.json",
+    ]
     assert (tmp_path / "h" / "a%2Fb.r1.json").read_text() == '{"events": []}\n'

@@ -31,8 +31,14 @@ def cli(*args: str, timeout: float = 30) -> tuple[int, str, float]:
     """Exit code, stdout and stderr together, and the wall time of ``python -m playbook``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PLAYBOOK_"))}
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "playbook", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "playbook", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return done.returncode, done.stdout + done.stderr, time.monotonic() - began
 
 
@@ -40,7 +46,11 @@ def cli(*args: str, timeout: float = 30) -> tuple[int, str, float]:
 
 
 def _billion_laughs() -> bytes:
-    lines = ["version: 1", "name: lol", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines = [
+        "version: 1",
+        "name: lol",
+        "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]",
+    ]
     for i in range(1, 10):
         lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
     return ("\n".join([*lines, "steps:", "  - log: hi", ""])).encode()
@@ -51,8 +61,9 @@ def _ten_megabytes() -> bytes:
 
 
 def _deep(opening: str) -> Callable[[], bytes]:
-    return lambda: ("version: 1\nname: deep\nvars:\n  x: " + opening * 10_000
-                    + "\nsteps:\n  - log: hi\n").encode()
+    return lambda: (
+        "version: 1\nname: deep\nvars:\n  x: " + opening * 10_000 + "\nsteps:\n  - log: hi\n"
+    ).encode()
 
 
 def _binary() -> bytes:
@@ -61,28 +72,38 @@ def _binary() -> bytes:
 
 # name -> (the file's bytes, the first line of the problem, after "<path>:")
 HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
-    "billion_laughs": (_billion_laughs,
-                       "8:10: a5[0]: too many nodes after alias expansion (more than 200000); "
-                       "the file is refused (billion-laughs protection)"),
-    "ten_megabytes": (_ten_megabytes,
-                      "1:1: the file is 10485803 bytes, over the limit of 1000000 bytes; split "
-                      "it into smaller playbooks"),
+    "billion_laughs": (
+        _billion_laughs,
+        "8:10: a5[0]: too many nodes after alias expansion (more than 200000); "
+        "the file is refused (billion-laughs protection)",
+    ),
+    "ten_megabytes": (
+        _ten_megabytes,
+        "1:1: the file is 10485803 bytes, over the limit of 1000000 bytes; split "
+        "it into smaller playbooks",
+    ),
     "deep_lists": (_deep("["), "4:1004: the data nests deeper than 100 levels; flatten it"),
     "deep_mappings": (_deep("{a: "), "4:399: the data nests deeper than 100 levels; flatten it"),
     "binary": (_binary, "3:115: the file is not valid UTF-8 (byte 0x80); save it as UTF-8"),
-    "latin1": (lambda: b"version: 1\nname: caf\xe9\nsteps:\n  - log: hi\n",
-               "2:10: the file is not valid UTF-8 (byte 0xe9); save it as UTF-8"),
-    "utf16": (lambda: "version: 1\nname: x\nsteps:\n  - log: hi\n".encode("utf-16"),
-              "1:1: the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as "
-              "UTF-8"),
-    "nul_bytes": (lambda: b"version: 1\nname: x\x00\x00\nsteps:\n  - log: hi\n",
-                  "2:8: the file contains a NUL byte, which YAML does not allow; remove it (is "
-                  "this a binary file?)"),
-    "python_tag": (lambda: b"version: 1\nname: !!python/object/apply:os.system [id]\n"
-                           b"steps:\n  - log: hi\n",
-                   "2:7: name: tags are not supported in playbooks (found "
-                   "!!python/object/apply:os.system); remove the tag and write the value as "
-                   "plain YAML"),
+    "latin1": (
+        lambda: b"version: 1\nname: caf\xe9\nsteps:\n  - log: hi\n",
+        "2:10: the file is not valid UTF-8 (byte 0xe9); save it as UTF-8",
+    ),
+    "utf16": (
+        lambda: "version: 1\nname: x\nsteps:\n  - log: hi\n".encode("utf-16"),
+        "1:1: the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8",
+    ),
+    "nul_bytes": (
+        lambda: b"version: 1\nname: x\x00\x00\nsteps:\n  - log: hi\n",
+        "2:8: the file contains a NUL byte, which YAML does not allow; remove it (is "
+        "this a binary file?)",
+    ),
+    "python_tag": (
+        lambda: b"version: 1\nname: !!python/object/apply:os.system [id]\nsteps:\n  - log: hi\n",
+        "2:7: name: tags are not supported in playbooks (found "
+        "!!python/object/apply:os.system); remove the tag and write the value as "
+        "plain YAML",
+    ),
 }
 
 
@@ -139,13 +160,16 @@ def test_an_endless_device_is_refused_unread(device: str) -> None:
     code, output, elapsed = cli("validate", device)
     assert (code, elapsed < QUICK) == (2, True), output
     assert output.splitlines()[0] == (
-        f"{device}:1:1: this is a device, not a regular file; give the path of a YAML file")
+        f"{device}:1:1: this is a device, not a regular file; give the path of a YAML file"
+    )
 
 
 # -- templates ------------------------------------------------------------------------------
 
-INTERNALS = "templates cannot access Python internals ({}); use the values in inputs, vars, " \
-            "env, steps and run"
+INTERNALS = (
+    "templates cannot access Python internals ({}); use the values in inputs, vars, "
+    "env, steps and run"
+)
 
 # template -> what the step's failure says after "field log: "
 TEMPLATES = {
@@ -160,15 +184,14 @@ TEMPLATES = {
     "{{ config.items() }}": INTERNALS.format("'config'"),
     "{{ env['__class__'] }}": INTERNALS.format("'__class__'"),
     "{{ [].append(1) }}": "templates cannot change values ('append' of a list); build a new "
-                          "value instead",
+    "value instead",
     "{{ range(10**9) | list }}": "range() would have 1000000000 items; the limit is 100000",
     "{{ 'x' * 10**10 }}": "the result would be longer than 1000000 characters",
     "{{ [0] * 10**8 }}": "the result would be larger than 1000000 items",
     "{{ 'x' | center(10**9) }}": "the result would be longer than 1000000 characters",
     "{{ 10 ** 1000000 }}": "the result would be a number larger than 100000 bits",
     "{{ 'x' * 600000 ~ 'x' * 600000 }}": "the result would be longer than 1000000 characters",
-    "x{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}":
-        "template took longer than 2s; simplify it",
+    "x{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}": "template took longer than 2s; simplify it",
 }
 
 
@@ -176,8 +199,10 @@ TEMPLATES = {
 def test_template_escapes_and_bombs_fail_their_step(tmp_path: Path) -> None:
     path = tmp_path / "escapes.yaml"
     # every step but the last goes on after its failure; the last one fails the run
-    steps = "".join(f"  - log: {_quoted(template)}\n    continue_on_error: true\n"
-                    for template in list(TEMPLATES)[:-1])
+    steps = "".join(
+        f"  - log: {_quoted(template)}\n    continue_on_error: true\n"
+        for template in list(TEMPLATES)[:-1]
+    )
     steps += f"  - log: {_quoted(list(TEMPLATES)[-1])}\n"
     path.write_text(f"version: 1\nname: escapes\nsteps:\n{steps}")
     code, output, elapsed = cli("run", str(path))
@@ -189,7 +214,8 @@ def test_template_escapes_and_bombs_fail_their_step(tmp_path: Path) -> None:
     for index, message in enumerate(TEMPLATES.values()):
         assert lines[1 + 2 * index].startswith("  FAIL  log  (")
         assert lines[2 + 2 * index] == (
-            f"        step 'log' (steps[{index}], {path}:{4 + 2 * index}), field log: {message}")
+            f"        step 'log' (steps[{index}], {path}:{4 + 2 * index}), field log: {message}"
+        )
     assert lines[-1].startswith(f"failed: escapes: {len(TEMPLATES)} failed in ")
     assert lines[-1].endswith(" (exit 1)")
     assert len(lines) == 2 + 2 * len(TEMPLATES)
@@ -202,23 +228,28 @@ def _quoted(template: str) -> str:
 @pytest.mark.timeout(30)
 def test_an_escape_in_vars_ends_the_run_before_any_step(tmp_path: Path) -> None:
     path = tmp_path / "vars.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         version: 1
         name: escape in vars
         vars:
           x: "{{ ''.__class__.__mro__ }}"
         steps:
           - log: "{{ vars.x }}"
-        """))
+        """)
+    )
     code, output, _ = cli("run", str(path))
     assert code == 1, output
-    assert output.splitlines() == [f"error: {path}:4: vars.x: {INTERNALS.format(repr('__class__'))}"]
+    assert output.splitlines() == [
+        f"error: {path}:4: vars.x: {INTERNALS.format(repr('__class__'))}"
+    ]
 
 
 @pytest.mark.timeout(30)
 def test_inputs_are_data_not_templates(tmp_path: Path) -> None:
     path = tmp_path / "inject.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         version: 1
         name: injection
         inputs:
@@ -227,7 +258,8 @@ def test_inputs_are_data_not_templates(tmp_path: Path) -> None:
           greeting: "hello {{ inputs.who }}"
         steps:
           - log: "{{ vars.greeting }}"
-        """))
+        """)
+    )
     payload = "{{ ''.__class__ }}{% for x in range(10**9) %}{% endfor %}"
     code, output, _ = cli("run", str(path), "-i", f"who={payload}")
     assert code == 0, output

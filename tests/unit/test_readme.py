@@ -35,4 +35,11 @@ def test_readme_playbook_is_valid(tmp_path: Path) -> None:
     path.write_text(block.group(1))
     assert yaml.safe_load(block.group(1))["name"] == "Order smoke test"
     assert [s.kind for s in load(path).steps] == [
-        "create", "start", "signal", "query", "update", "await_result", "assert"]
+        "create",
+        "start",
+        "signal",
+        "query",
+        "update",
+        "await_result",
+        "assert",
+    ]
