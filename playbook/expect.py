@@ -9,7 +9,7 @@ from typing import Any
 
 from playbook.errors import PlaybookError, TemporalError, WorkflowFailed
 
-RESULT_STATUSES = ("completed", "failed", "canceled", "terminated", "timed_out")
+RESULT_STATUSES = ("completed", "failed", "canceled", "terminated", "timed_out", "continued_as_new")
 ACTION_STATUSES = ("succeeded", "failed")
 
 

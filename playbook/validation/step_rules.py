@@ -12,7 +12,14 @@ from playbook.validation.shape import ACTIONS, NESTING_ACTIONS, action_of, is_ex
 from playbook.validation.template_checks import duration, expression, templates
 from playbook.yamlsource import YamlPath
 
-_CLOSING_STATUSES = ("completed", "failed", "canceled", "terminated", "timed_out")
+_CLOSING_STATUSES = (
+    "completed",
+    "failed",
+    "canceled",
+    "terminated",
+    "timed_out",
+    "continued_as_new",
+)
 _STEP_STATUSES = ("succeeded", "failed")
 # Values of these keys are names or paths, never rendered.
 _NOT_TEMPLATED = {"id", "workflow", "as", "playbook", "tags", "expect"}

@@ -151,3 +151,20 @@ def test_templates_in_expect_are_checked_at_load(
         f"{path}:6:27: steps[0].expect.result.id: vars.crt is not defined; define it under vars "
         "or with a set step; did you mean 'cart'?\n"
     )
+
+
+def test_expect_status_continued_as_new() -> None:
+    moved = Outcome(
+        "await_result",
+        error=WorkflowFailed(
+            "workflow 'w' continued as new (run r2); set follow_runs: true to follow it",
+            status="continued_as_new",
+            error_type="ContinuedAsNew",
+        ),
+    )
+    assert moved.status == "continued_as_new"
+    assert judge({"status": "continued_as_new"}, moved) == []
+    assert judge({"status": "completed"}, moved) == [
+        "status: expected completed, got continued_as_new (ContinuedAsNew: workflow 'w' "
+        "continued as new (run r2); set follow_runs: true to follow it)"
+    ]

@@ -430,7 +430,8 @@ def test_enums_do_not_accept_templates() -> None:
     ]
     assert errors(playbook({"sleep": 1, "expect": {"status": "{{ vars.s }}"}})) == [
         "'{{ vars.s }}' is not one of "
-        "['succeeded', 'failed', 'completed', 'canceled', 'terminated', 'timed_out']"
+        "['succeeded', 'failed', 'completed', 'canceled', 'terminated', 'timed_out',"
+        " 'continued_as_new']"
     ]
 
 
