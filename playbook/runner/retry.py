@@ -59,12 +59,14 @@ async def attempts(step: Step, env: StepEnv, attempt: Callable[[], Awaitable[Out
             if until is not None and outcome.ok:
                 shown = repr(outcome.result)
                 shown = shown if len(shown) <= 300 else shown[:297] + "..."
+                operands = _operands(until, outcome.result, env)
                 return Outcome(
                     outcome.action,
                     result=outcome.result,
                     error=PlaybookError(
                         f"retry gave up after {tries} attempt{'s' if tries != 1 else ''}: "
-                        f"until '{until}' never held{last_problem}; last result: {shown}"
+                        f"until '{until}' never held{operands}{last_problem}; "
+                        f"last result: {shown}"
                     ),
                 )
             return outcome
@@ -90,6 +92,24 @@ async def _within(attempt: Callable[[], Awaitable[Outcome]], seconds: float) -> 
             task.exception()  # what it raised on its way out is not news
         return None
     return task.result()
+
+
+def _operands(until: str, result: Any, env: StepEnv) -> str:
+    """`` (3 == 9)``: the values of ``until``'s comparison, as a failing ``assert`` shows
+    them; empty when it is no comparison or they cannot be evaluated."""
+    from playbook.actions.control import show, split_comparison
+
+    parts = split_comparison(until)
+    if parts is None:
+        return ""
+    left, op, right = parts
+    env.extra = {"result": result}
+    try:
+        return f"  ({show(env.evaluate(left))} {op} {show(env.evaluate(right))})"
+    except PlaybookError:
+        return ""
+    finally:
+        env.extra = {}
 
 
 def _done(step: Step, outcome: Outcome, until: str | None, env: StepEnv) -> tuple[bool, str]:

@@ -186,8 +186,8 @@ finally:
     wait = next(s for s in report["steps"] if s["id"] == "wait")
     assert wait["attempts"] >= 3
     assert wait["error"]["message"] == (
-        f"retry gave up after {wait['attempts']} attempts: until 'result > 5' never held; "
-        "last result: 1"
+        f"retry gave up after {wait['attempts']} attempts: until 'result > 5' never held  "
+        "(1 > 5); last result: 1"
     )
 
 

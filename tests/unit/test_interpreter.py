@@ -251,8 +251,8 @@ def test_retry_gives_up_on_the_injected_clock(tmp_path: Path) -> None:
         "details": None,
         "non_retryable": None,
         "causes": [],
-        "message": "retry gave up after 3 attempts: until 'result == 'shipped'' never held; "
-        "last result: 'new'",
+        "message": "retry gave up after 3 attempts: until 'result == 'shipped'' never held  "
+        "('new' == 'shipped'); last result: 'new'",
     }
 
 
