@@ -156,22 +156,9 @@ async def await_result(call: Call) -> Done:
     stub, spec = _target(call), call.spec
     timeout = _seconds(call, spec.get("timeout"))
     follow_runs = spec.get("follow_runs", True)
+    # core notes the last run of the chain that the result was read from (latest_run_id)
     value = await core.get_result(stub, timeout=timeout, follow_runs=follow_runs)
-    last = await _latest_run(stub) if follow_runs else None
-    if last and (stub.started or stub.run_id is None):
-        stub.latest_run_id = last  # later calls reach it too (a pinned run_id keeps its run)
-    return _done(stub, value, run_id=last)
-
-
-async def _latest_run(stub: core.WorkflowStub) -> str | None:
-    """The run that ended the chain, which temporalio's result does not tell: the latest run
-    of the workflow id as the server reports it now (one describe, after the wait)."""
-    try:
-        facts = await core.describe(core.create_workflow(stub.client, stub.workflow_id))
-    except PlaybookError:
-        return None  # the result stands; the record names the run known before
-    run_id: str | None = facts["run_id"]
-    return run_id
+    return _done(stub, value)
 
 
 async def _closing(call: Call, stub: core.WorkflowStub, operation: Any) -> Done:

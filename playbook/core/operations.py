@@ -198,12 +198,30 @@ async def get_result(
     (continued as new, too, when ``follow_runs`` is false)."""
     # from the run this stub started or names: follow_runs decides whether to go on
     handle = stub.client.get_workflow_handle(stub.workflow_id, run_id=stub.run_id)
+    _note_runs(handle, stub)
     return await call(
         lambda: bounded(handle.result(follow_runs=follow_runs), timeout),
         stub,
         "await_result",
         timeout=timeout,
     )
+
+
+def _note_runs(handle: Any, stub: WorkflowStub) -> None:
+    """Record on ``stub`` each run that ``handle.result`` reads while it follows the chain
+    (continue-as-new, retries, cron), so that the last one is known without asking the
+    server again. temporalio does not expose it: this wraps the handle's (private) history
+    reader, and does nothing where that is not there."""
+    read = getattr(handle, "_fetch_history_events_for_run", None)
+    if read is None:
+        return
+
+    def reading(run_id: str | None, *args: Any, **kwargs: Any) -> Any:
+        if run_id and run_id != stub.run_id:
+            stub.latest_run_id = run_id
+        return read(run_id, *args, **kwargs)
+
+    handle._fetch_history_events_for_run = reading
 
 
 async def cancel(stub: WorkflowStub, reason: str | None = None) -> None:
