@@ -100,10 +100,20 @@ async def query(
 async def update(
     stub: WorkflowStub, name: str, args: Sequence[Any] = (), update_id: str | None = None
 ) -> Any:
-    """Send an update and wait for its result."""
+    """Send an update and wait for its result; ``stub.latest_run_id`` names the run that
+    took it (after continue-as-new, not the first run), from the server's response."""
     update_id = update_id or str(uuid.uuid4())
+
+    async def send() -> Any:  # execute_update, with the response's run kept
+        handle = await stub.handle().start_update(
+            name, args=list(args), id=update_id, wait_for_stage=WorkflowUpdateStage.COMPLETED
+        )
+        if handle.workflow_run_id and handle.workflow_run_id != stub.run_id:
+            stub.latest_run_id = handle.workflow_run_id
+        return await handle.result()
+
     return await call(
-        lambda: stub.handle().execute_update(name, args=list(args), id=update_id),
+        send,
         stub,
         "update",
         name,

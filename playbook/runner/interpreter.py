@@ -298,8 +298,8 @@ class Runner:
     def _aim(self, record: StepRecord, scope: Scope, step: Step) -> None:
         """A step that targets a created workflow names it, also when it then fails."""
         stub = scope.stubs.get(step.target) if step.target is not None else None
-        if stub is not None:
-            self._touched(record, stub.workflow_id, stub.run_id)
+        if stub is not None:  # the latest run known of its chain (continue-as-new, reset)
+            self._touched(record, stub.workflow_id, getattr(stub, "current_run_id", stub.run_id))
 
     def _touched(self, record: StepRecord, workflow_id: str | None, run_id: str | None) -> None:
         if workflow_id is None:

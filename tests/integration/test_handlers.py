@@ -269,6 +269,9 @@ async def test_records_name_the_run_that_answered_after_continue_as_new(
   - signal: {workflow: chain, signal: next_run}
   - query: {workflow: chain, query: run_number}
     retry: {until: "result == 3", timeout: 10s, interval: 100ms}
+  - id: updated
+    update: {workflow: chain, update: bump}
+    expect: {result: 3}
   - id: described
     describe: {workflow: chain}
   - id: finish
@@ -289,5 +292,5 @@ async def test_records_name_the_run_that_answered_after_continue_as_new(
     assert len({first, second, latest}) == 3
     assert records["first"]["run_id"] == first
     assert (records["second"]["run_id"], records["after_update"]["run_id"]) == (second, second)
-    for name in ("described", "finish", "last"):
+    for name in ("updated", "described", "finish", "last"):
         assert records[name]["run_id"] == latest, name
