@@ -209,39 +209,7 @@ def dev_server(
 @click.option("-v", "--verbose", count=True, help="Show every step, also inside loops.")
 @click.option("-q", "--quiet", is_flag=True, help="Show failures and the summary only.")
 @_include_root
-def run_command(
-    files: tuple[str, ...],
-    inputs: tuple[str, ...],
-    inputs_file: str | None,
-    address: str | None,
-    namespace: str | None,
-    profile: str | None,
-    config_file: str | None,
-    api_key: str | None,
-    tls: bool | None,
-    tls_server_name: str | None,
-    tls_ca_cert: str | None,
-    tls_cert: str | None,
-    tls_key: str | None,
-    connect_timeout: str | None,
-    dev_server: bool,
-    time_skipping: bool,
-    workers: tuple[str, ...],
-    junit_xml: str | None,
-    json_report: str | None,
-    tags: str | None,
-    skip_tags: str | None,
-    fail_fast: bool,
-    yes: bool,
-    jobs: int,
-    ui_url: str | None,
-    verbose: int,
-    quiet: bool,
-    include_root: str | None,
-    history_dir: str | None,
-    search_attributes: tuple[str, ...],
-    data_converter: str | None,
-) -> int:
+def run_command(**options: Any) -> int:
     """Run playbooks against Temporal."""
     from playbook.commands.signals import Signals
 
@@ -251,55 +219,44 @@ def run_command(
         from playbook.commands.run import RunRequest, run_async
         from playbook.inputs import parse_cli_inputs
 
-        connection: dict[str, Any] = {
-            k: v
-            for k, v in {
-                "address": address,
-                "namespace": namespace,
-                "profile": profile,
-                "config_file": config_file,
-                "api_key": api_key,
-                "connect_timeout": connect_timeout,
-            }.items()
-            if v is not None
-        }
-        tls_files = {
-            k: v
-            for k, v in {
-                "server_name": tls_server_name,
-                "server_ca_cert": tls_ca_cert,
-                "client_cert": tls_cert,
-                "client_key": tls_key,
-            }.items()
-            if v
-        }
-        if tls_files:
-            connection["tls"] = tls_files
-        elif tls is not None:
-            connection["tls"] = tls
+        quiet, verbose = options.pop("quiet"), options.pop("verbose")
         request = RunRequest(
-            files=files,
-            inputs=parse_cli_inputs(inputs),
-            inputs_file=inputs_file,
-            connection=connection,
-            dev_server=dev_server,
-            time_skipping=time_skipping,
-            workers=workers,
-            junit_xml=junit_xml,
-            json_report=json_report,
-            tags=_tag_set(tags),
-            skip_tags=_tag_set(skip_tags),
-            fail_fast=fail_fast,
-            yes=yes,
-            jobs=jobs,
+            inputs=parse_cli_inputs(options.pop("inputs")),
+            connection=_connection(options),
+            tags=_tag_set(options.pop("tags")),
+            skip_tags=_tag_set(options.pop("skip_tags")),
             verbosity=-1 if quiet else verbose,
-            ui_url=ui_url,
-            include_root=include_root,
-            history_dir=history_dir,
-            search_attributes=search_attributes,
-            data_converter=data_converter,
+            **options,  # the rest are RunRequest's fields by name
         )
         return asyncio.run(run_async(request, signals))
+
+
+_CONNECTION_OPTIONS = (
+    "address",
+    "namespace",
+    "profile",
+    "config_file",
+    "api_key",
+    "connect_timeout",
+)
+_TLS_OPTIONS = {
+    "tls_server_name": "server_name",
+    "tls_ca_cert": "server_ca_cert",
+    "tls_cert": "client_cert",
+    "tls_key": "client_key",
+}
+
+
+def _connection(options: dict[str, Any]) -> dict[str, Any]:
+    """The connection options (taken out of ``options``) as core names them."""
+    connection = {k: v for k in _CONNECTION_OPTIONS if (v := options.pop(k)) is not None}
+    tls_files = {name: v for key, name in _TLS_OPTIONS.items() if (v := options.pop(key))}
+    tls = options.pop("tls")
+    if tls_files:
+        connection["tls"] = tls_files
+    elif tls is not None:
+        connection["tls"] = tls
+    return connection
 
 
 def _tag_set(text: str | None) -> frozenset[str]:

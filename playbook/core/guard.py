@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar
 
@@ -64,21 +65,27 @@ async def call(
     ``timeout`` is the bound the call was given (to word its timeout), ``update_id`` the
     update it sent (to tell a rejection from a failure). Inside :func:`playbook.deadline.within`, the call
     ends by its deadline."""
-    guarded = _guarded(make, stub, operation, name, timeout, update_id)
+    guarded = _guarded(make, _Aim(stub, operation, name, timeout, update_id))
     left = deadline.remaining()
     if left is None:
         return await guarded
     return await asyncio.wait_for(guarded, left)
 
 
-async def _guarded(
-    make: Callable[[], Awaitable[T]],
-    stub: WorkflowStub,
-    operation: str,
-    name: str | None,
-    timeout: float | None,
-    update_id: str | None,
-) -> T:
+@dataclass(frozen=True)
+class _Aim:
+    """What a guarded call is: its stub and operation, and what its errors need to know."""
+
+    stub: WorkflowStub
+    operation: str
+    name: str | None
+    timeout: float | None
+    update_id: str | None
+
+
+async def _guarded(make: Callable[[], Awaitable[T]], aim: _Aim) -> T:
+    stub, operation, name = aim.stub, aim.operation, aim.name
+    timeout, update_id = aim.timeout, aim.update_id
     watch = Watch(stub) if operation in WAITING else None
     try:
         value = await make()
