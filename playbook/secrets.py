@@ -12,7 +12,7 @@ each of these by ``***``:
 * a prefix of at least 3 characters of any of those where a text was cut: before ``...``
   or ``…``, at the end of a line or of the text; and a suffix just after ``...``. A
   truncated text that cuts a secret loses the rest (a text that merely ends with the first
-  3 characters of a secret loses those too);
+  3 characters of a secret loses those too); a start of at least 16 characters anywhere;
 * a number secret (an integer or a float input) wherever its digits show, and a number in
   data whose digits hold a secret;
 * every leaf of an object or array secret, and the whole value as ``str`` and JSON print it.
@@ -41,6 +41,9 @@ ENVIRONMENT_SECRETS = ("TEMPORAL_API_KEY", "TEMPORAL_TLS_CLIENT_KEY_DATA", "TEMP
 """Variables of the Temporal environment configuration whose values are secrets."""
 
 _CUT = re.compile(r"\.\.\.|…")
+LONG_PREFIX = 16
+"""A start of a secret this long is masked wherever it stands (shorter ones only where a
+text was cut): it is no accident."""
 _BOUNDARY = re.compile(r"\.\.\.|…|\r?\n")  # (and the end of the text)
 _TOJSON = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
 _XML_ATTRIBUTE = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;"}
@@ -186,7 +189,34 @@ class Masker:
         masked = self._compile().sub(MASK, value)
         if self._ends is not None and self._ends.search(masked):
             masked = self._cut(masked)
-        return masked
+        return self._long_prefixes(masked)
+
+    def _long_prefixes(self, text: str) -> str:
+        """Mask a long start of a secret wherever it stands, cut with no mark and followed
+        by more text (``%.200R`` in a message that goes on, as Python's own errors do)."""
+        spans: list[tuple[int, int]] = []
+        for form in self._forms:
+            if len(form) <= LONG_PREFIX:
+                continue
+            position = text.find(form[:LONG_PREFIX])
+            while position != -1:
+                end = position + LONG_PREFIX
+                while (
+                    end < len(text)
+                    and end - position < len(form)
+                    and (text[end] == form[end - position])
+                ):
+                    end += 1
+                spans.append((position, end))
+                position = text.find(form[:LONG_PREFIX], end)
+        if not spans:
+            return text
+        pieces, done = [], 0
+        for start, end in sorted(spans):
+            if start >= done:
+                pieces += [text[done:start], MASK]
+            done = max(done, end)
+        return "".join(pieces) + text[done:]
 
     def _cut(self, text: str) -> str:
         """Mask what is left of a secret where a text was cut: a prefix before ``...``, at

@@ -766,3 +766,19 @@ def test_each_line_of_a_secret_with_several_is_masked() -> None:
     assert masker.text(textwrap.indent(key, "    ")) == "    ***\n    ***\n    ***\n    ***"
     assert masker.text(f"data={key.encode()!r}") == "data=b'***'"
     assert Masker([QUOTES]).text(f"echo {shlex.quote(QUOTES)}") == "echo '***'"
+
+
+def test_a_long_start_of_a_secret_is_masked_where_a_message_goes_on() -> None:
+    """Python cuts a value in its own messages without a mark (``%.200R``), and a message
+    of ours may go on after it: the start of the secret is masked all the same."""
+    from playbook.secrets import Masker
+
+    secret = 'L\\ng"é\té' * 40
+    masker = Masker([secret])
+    said = f"invalid literal for int() with base 10: {secret!r}"[:240]
+    assert masker.text(f"cannot finish: {said}; fix the workflow code") == (
+        "cannot finish: invalid literal for int() with base 10: '***; fix the workflow code"
+    )
+    assert masker.text("the value starts 'L\\\\ng' and goes on") == (
+        "the value starts 'L\\\\ng' and goes on"
+    )  # a short start is not the secret
