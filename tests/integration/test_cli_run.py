@@ -82,7 +82,7 @@ def test_silent_server_exits_3_within_connect_timeout(tmp_path: Path) -> None:
     finally:
         listener.close()
     assert process.returncode == 3, out
-    assert elapsed < 2.0 + 1.0 + start_up
+    assert elapsed < 2.0 + 1.5 + start_up  # far below the 10 s+ of an unbounded wait
     assert out.splitlines() == [
         f"error: could not connect to Temporal at {address} (namespace 'default'): no answer "
         "within 2s; check the address and that the server is up (or use --dev-server)"
