@@ -70,6 +70,9 @@ class StepRecord:
     """The file ``--history-dir`` wrote the workflow's history to, after a failure."""
     depth: int = 0
     continue_on_error: bool = False
+    file: str | None = None
+    """The playbook file the step is in (an included one's for its steps; not reported:
+    the console starts a failure's first line with ``file:line``)."""
     """Whether a failure of this step lets the run go on (not in the reports)."""
 
     def view(self) -> dict[str, Any]:

@@ -158,10 +158,8 @@ class ConsoleReporter:
         ):
             self._write(f"{indent}      {record.ui_link}")
         if record.status in _BAD and record.error:
-            for text in [
-                *self._lines(str(record.error.get("message", ""))),
-                *cause_lines(record.error),
-            ]:
+            message = located(record, str(record.error.get("message", "")))
+            for text in [*self._lines(message), *cause_lines(record.error)]:
                 self._write(f"{indent}      {self._style(text, fg='red')}")
 
     def log(self, record: StepRecord, text: str) -> None:
@@ -189,3 +187,17 @@ class ConsoleReporter:
             f"{format_duration(result.duration)} (exit {result.exit_code})"
         )
         self._write(self._style(summary, fg=colour, bold=True))
+
+
+def located(record: StepRecord, message: str) -> str:
+    """A failure's message as its first line starts: ``file:line: step 'label' (path)...``
+    (SPEC section 11). A message that names its step already ("step 'x' (steps[0],
+    f.yaml:5), field timeout: ...") has that location moved to the front."""
+    if not record.file or record.line is None:
+        return message
+    where = f"{record.file}:{record.line}"
+    label = record.id or record.name
+    named = f"step '{label}' ({record.path}, {where})"
+    if message.startswith(named):
+        return f"{where}: step '{label}' ({record.path})" + message[len(named) :]
+    return f"{where}: step '{label}': {message}"

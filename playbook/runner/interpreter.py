@@ -187,7 +187,13 @@ class Runner:
 
     def _new_record(self, step: Step, path: str, depth: int) -> StepRecord:
         record = StepRecord(
-            path=path, action=step.kind, name=step.name, id=step.id, line=step.line, depth=depth
+            path=path,
+            action=step.kind,
+            name=step.name,
+            id=step.id,
+            line=step.line,
+            depth=depth,
+            file=self.playbook.path,
         )
         self.shared.result.records.append(record)
         return record

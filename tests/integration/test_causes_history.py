@@ -113,7 +113,7 @@ async def test_an_activity_error_is_matched_chained_and_kept_as_evidence(
 
     out = capsys.readouterr().out
     assert (
-        f"        {message}\n"
+        f"        {path}:12: step 'failed': {message}\n"  # a failure line starts with file:line
         "        caused by ActivityError: Activity task failed\n"
         f"        caused by RuntimeError: {GREETING}\n"
     ) in out, out

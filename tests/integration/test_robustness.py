@@ -140,13 +140,14 @@ def test_server_killed_mid_run_fails_the_step_runs_finally_exits_3(
     )
     assert re.search(
         rf"\n  FAIL  await_result sleeper  \([^)]*workflow {workflow_id}\)\n"
-        rf"        await_result on workflow '{workflow_id}' failed: {unavailable}\n",
+        rf"        [^\n]+:\d+: step '[^']+': await_result on workflow '{workflow_id}' failed: "
+        rf"{unavailable}\n",
         output,
     ), output
     assert "  SKIP  log  (an earlier step failed)" in output
     assert re.search(
-        rf"\n  FAIL  terminate sleeper  \([^)]*\)\n        terminate on workflow "
-        rf"'{workflow_id}' failed: {unavailable}\n",
+        rf"\n  FAIL  terminate sleeper  \([^)]*\)\n        [^\n]+:\d+: step '[^']+': terminate on "
+        rf"workflow '{workflow_id}' failed: {unavailable}\n",
         output,
     ), output
     assert re.search(
@@ -273,7 +274,8 @@ def test_no_worker_polling_is_named_in_the_timeout(
         rf"  FAIL  await_result hello  \(1\.\ds, workflow {workflow_id[1]}\)", lines[at]
     ), output
     assert lines[at + 1] == (
-        f"        await_result on workflow '{workflow_id[1]}' did not finish within 1s "
+        f"        {path}:7: step 'await_result hello': await_result on workflow "
+        f"'{workflow_id[1]}' did not finish within 1s "
         f"(task queue '{task_queue}'); no worker is polling task queue '{task_queue}': start a "
         "worker for it (or use --worker)"
     )
@@ -372,7 +374,7 @@ def test_wrong_arguments_wedge_the_workflow_and_the_step_timeout_says_so(
         assert re.search(
             rf"\n  FAIL  await_result {workflow}  \(1\.\ds, workflow {ids[workflow]}\)\n"
             + re.escape(
-                f"        step '{step_id}' (steps[{index}], {path}:{line}), field timeout: the step "
+                f"        {path}:{line}: step '{step_id}' (steps[{index}]), field timeout: the step "
                 f"did not finish within 1.0s (workflow '{ids[workflow]}'; its workflow task fails "
                 f"on the worker (WorkflowWorkerUnhandledFailure): {said[workflow]}; check the "
                 "args the start, signal or update gave against the method named)\n"
@@ -439,9 +441,10 @@ def test_a_secret_input_never_shows(tmp_path: Path, dev_server: Any) -> None:
     for expected in [
         "    | the token is ***\n",
         "not found or has already closed",
-        "        wrong token ***\n"
+        ": step 'assert': wrong token ***\n"
         "          assertion failed: inputs.token == 'something else'  ('***' == 'something else')\n",
-        "        expectation not met: result: expected 1 item, got 2: ['***', {'token': '***'}]\n",
+        ": step 'echoed': expectation not met: result: expected 1 item, got 2: "
+        "['***', {'token': '***'}]\n",
         "field log: duration filter: '***' is not a duration",
         ", workflow echo-***-",
     ]:

@@ -214,7 +214,7 @@ def test_template_escapes_and_bombs_fail_their_step(tmp_path: Path) -> None:
     for index, message in enumerate(TEMPLATES.values()):
         assert lines[1 + 2 * index].startswith("  FAIL  log  (")
         assert lines[2 + 2 * index] == (
-            f"        step 'log' (steps[{index}], {path}:{4 + 2 * index}), field log: {message}"
+            f"        {path}:{4 + 2 * index}: step 'log' (steps[{index}]), field log: {message}"
         )
     assert lines[-1].startswith(f"failed: escapes: {len(TEMPLATES)} failed in ")
     assert lines[-1].endswith(" (exit 1)")

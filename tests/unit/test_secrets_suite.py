@@ -98,7 +98,7 @@ STRING_PLAYBOOKS = [
     (
         "assert-message",
         '- assert: {that: ["false"], message: "bad token {{ inputs.tok }}"}',
-        "        bad token ***",
+        "step 'assert': bad token ***",
         1,
     ),
     (

@@ -69,7 +69,7 @@ def test_a_bad_sleep_value_fails_its_step(
     assert _run_cli(["run", str(path), "-i", "d=10x"]) == 1
     out = capsys.readouterr().out
     assert (
-        f"step 'sleep' (steps[0], {path}:5), field sleep: '10x' is not a duration; a "
+        f"{path}:5: step 'sleep' (steps[0]), field sleep: '10x' is not a duration; a "
         "duration is like 500ms, 10s, 1m30s, 2h, 1d, PT10S, or a number of seconds"
     ) in out
     assert "| cleanup ran" in out
