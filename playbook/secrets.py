@@ -209,14 +209,7 @@ class Masker:
                     end += 1
                 spans.append((position, end))
                 position = text.find(form[:LONG_PREFIX], end)
-        if not spans:
-            return text
-        pieces, done = [], 0
-        for start, end in sorted(spans):
-            if start >= done:
-                pieces += [text[done:start], MASK]
-            done = max(done, end)
-        return "".join(pieces) + text[done:]
+        return _masked_spans(text, spans)
 
     def _cut(self, text: str) -> str:
         """Mask what is left of a secret where a text was cut: a prefix before ``...``, at
@@ -239,12 +232,7 @@ class Masker:
             end = max((_suffix_end(text, form, marker.end()) for form in self._forms), default=0)
             if end:
                 spans.append((marker.end(), end))
-        pieces, done = [], 0
-        for start, end in sorted(spans):
-            if start >= done:
-                pieces += [text[done:start], MASK]
-            done = max(done, end)
-        return "".join(pieces) + text[done:]
+        return _masked_spans(text, spans)
 
     def data(self, value: Any, *, numbers: bool = True) -> Any:
         """``value`` with its strings masked, through mappings (keys too) and lists; a
@@ -263,6 +251,18 @@ class Masker:
             if text is not None and self._compile().search(text):
                 return MASK
         return value
+
+
+def _masked_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span (overlapping ones merged) replaced by the mask."""
+    if not spans:
+        return text
+    pieces, done = [], 0
+    for start, end in sorted(spans):
+        if start >= done:
+            pieces += [text[done:start], MASK]
+        done = max(done, end)
+    return "".join(pieces) + text[done:]
 
 
 def _wholes(value: Mapping[Any, Any] | list[Any] | tuple[Any, ...]) -> list[str]:
