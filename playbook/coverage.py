@@ -64,9 +64,6 @@ class HandlerLedger:
     types: dict[str, str] = field(default_factory=dict)
     """Workflow id -> type, for stubs of existing executions (their type is learnt)."""
     called: dict[str, dict[str, set[str]]] = field(default_factory=dict)
-    unreadable: set[str] = field(default_factory=set)
-    """Types (or, when the type is unknown, workflow ids) whose metadata could not be read:
-    not asked again in this run, so that a workflow without a worker costs one wait."""
 
     def learn(self, workflow_id: str, declared: Declared) -> Declared:
         """Remember ``declared`` for its type (merged with what was known); the result."""

@@ -64,13 +64,8 @@ async def check(ledger: HandlerLedger, stub: WorkflowStub, kind: str, name: str)
     workflow_type = stub.workflow_type or ledger.types.get(stub.workflow_id)
     declared = ledger.declared.get(workflow_type) if workflow_type else None
     fresh = declared is None
-    if declared is None and (workflow_type or stub.workflow_id) in ledger.unreadable:
-        ledger.call(workflow_type, kind, name)  # unchecked, silently (SPEC section 10)
-        return
-    if declared is None:
+    if declared is None:  # unread so far, or unreadable last time: SPEC says read again
         declared = await _learn(ledger, stub)
-        if declared is None:
-            ledger.unreadable.add(workflow_type or stub.workflow_id)
     if declared is not None and not declared.accepts(kind, name) and not fresh:
         # handlers can be registered while a workflow runs: ask this execution first
         declared = await _learn(ledger, stub)
