@@ -25,12 +25,14 @@ __all__ = [
     "REGISTRY",
     "TEMPORAL_ACTIONS",
     "UNRENDERED",
+    "WORKFLOW_ACTIONS",
     "Action",
     "Call",
     "Done",
+    "lazy",
 ]
 
-TEMPORAL_ACTIONS = frozenset(
+WORKFLOW_ACTIONS = frozenset(
     {
         "create",
         "start",
@@ -47,12 +49,18 @@ TEMPORAL_ACTIONS = frozenset(
         "describe",
     }
 )
+"""The client-core actions on one workflow (``playbook.actions.workflow``)."""
+
+# Each further family of server actions adds its names here and its entries to REGISTRY.
+TEMPORAL_ACTIONS = WORKFLOW_ACTIONS
 """Actions that talk to Temporal (a playbook without any never connects)."""
 
 
-def _workflow_action(name: str) -> Action:
+def lazy(module_name: str, name: str) -> Action:
+    """The action *name* of ``playbook.actions.<module_name>``, imported at its first call."""
+
     async def action(call: Call) -> Any:
-        module = importlib.import_module("playbook.actions.workflow")
+        module = importlib.import_module(f"playbook.actions.{module_name}")
         return await getattr(module, name)(call)
 
     action.__name__ = action.__qualname__ = name
@@ -68,7 +76,7 @@ LOCAL: dict[str, Action] = {
 }
 
 REGISTRY: dict[str, Action] = {
-    **{name: _workflow_action(name) for name in sorted(TEMPORAL_ACTIONS)},
+    **{name: lazy("workflow", name) for name in sorted(WORKFLOW_ACTIONS)},
     **LOCAL,
 }
 

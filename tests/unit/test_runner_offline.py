@@ -289,6 +289,6 @@ def test_finally_ignores_tags(tmp_path: Path) -> None:
 
 
 def test_every_workflow_action_is_a_function_of_the_workflow_module() -> None:
-    from playbook.actions import TEMPORAL_ACTIONS, workflow
+    from playbook.actions import WORKFLOW_ACTIONS, workflow
 
-    assert all(callable(getattr(workflow, name)) for name in TEMPORAL_ACTIONS)
+    assert all(callable(getattr(workflow, name)) for name in WORKFLOW_ACTIONS)
