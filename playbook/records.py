@@ -70,10 +70,13 @@ class StepRecord:
     """The file ``--history-dir`` wrote the workflow's history to, after a failure."""
     depth: int = 0
     continue_on_error: bool = False
-    file: str | None = None
-    """The playbook file the step is in (an included one's for its steps; not reported:
-    the console starts a failure's first line with ``file:line``)."""
     """Whether a failure of this step lets the run go on (not in the reports)."""
+    file: str | None = None
+    """The playbook file the step is in (an included one's for its steps; not in the JSON
+    report: the console starts a failure's first line with ``file:line``, JUnit's cases
+    carry it)."""
+    logs: list[str] = field(default_factory=list)
+    """The lines the step logged, masked (JUnit's ``system-out``; not in the JSON report)."""
 
     def view(self) -> dict[str, Any]:
         """What a template sees as ``steps.<id>``."""

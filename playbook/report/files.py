@@ -159,15 +159,30 @@ def _properties(parent: ET.Element, source: object, names: Sequence[str]) -> Non
             ET.SubElement(holder, "property", name=name, value=_xml_text(value))
 
 
-def _case(classname: str, name: str, duration: float) -> ET.Element:
-    return ET.Element(
-        "testcase",
-        {"name": _xml_text(name), "classname": _xml_text(classname), "time": f"{duration:.3f}"},
-    )
+def _case(
+    classname: str, name: str, duration: float, file: str, line: int | None = None
+) -> ET.Element:
+    """A ``testcase``; ``file`` and ``line`` let CI viewers (GitHub's reporters among them)
+    point at the step in the playbook rather than at line 1."""
+    attributes = {
+        "name": _xml_text(name),
+        "classname": _xml_text(classname),
+        "time": f"{duration:.3f}",
+        "file": _xml_text(file),
+    }
+    if line is not None:
+        attributes["line"] = str(line)
+    return ET.Element("testcase", attributes)
 
 
 def _step_case(result: RunResult, record: StepRecord) -> ET.Element:
-    case = _case(result.playbook, f"{record.path}: {record.name}", record.duration)
+    case = _case(
+        result.playbook,
+        f"{record.path}: {record.name}",
+        record.duration,
+        record.file or result.path,
+        record.line,
+    )
     _properties(case, record, ("action", "id", "workflow_id", "run_id", "ui_link", "history"))
     if record.status in ("failed", "error"):
         error = record.error or {}
@@ -193,6 +208,8 @@ def _step_case(result: RunResult, record: StepRecord) -> ET.Element:
         failure.text = _xml_text(text)
     elif record.status in ("skipped", "canceled"):
         ET.SubElement(case, "skipped", message=_xml_text(record.reason or record.status))
+    if record.logs:
+        ET.SubElement(case, "system-out").text = _xml_text("\n".join(record.logs))
     return case
 
 
@@ -201,7 +218,7 @@ def _run_case(result: RunResult) -> ET.Element | None:
     or an interrupt is an ``error`` (a suite of zero tests would look green), a run that
     never started (``--fail-fast``, an interrupt) is ``skipped``."""
     if result.error and result.status != "passed":
-        case = _case(result.playbook, "run", result.duration)
+        case = _case(result.playbook, "run", result.duration, result.path)
         error = ET.SubElement(
             case,
             "error",
@@ -213,7 +230,7 @@ def _run_case(result: RunResult) -> ET.Element | None:
         error.text = _xml_text(result.error)
         return case
     if result.status == "skipped":
-        case = _case(result.playbook, "run", 0.0)
+        case = _case(result.playbook, "run", 0.0, result.path)
         ET.SubElement(case, "skipped", message="not run: stopped by --fail-fast or an interrupt")
         return case
     return None

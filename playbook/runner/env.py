@@ -120,7 +120,9 @@ class StepEnv:
 
     def log(self, text: str) -> None:
         shared = self.runner.shared
-        shared.reporter.log(self.record, shared.masker.text(text))
+        text = shared.masker.text(text)
+        self.record.logs.append(text)
+        shared.reporter.log(self.record, text)
 
     def set_vars(self, values: Mapping[str, Any]) -> None:
         self.scope.vars.update(values)

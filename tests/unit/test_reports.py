@@ -729,6 +729,7 @@ def test_junit_exact_text_of_a_small_run() -> None:
                 path="steps[0]",
                 action="start",
                 name='start "w"',
+                line=3,
                 status="passed",
                 duration=1.25,
                 attempts=1,
@@ -754,14 +755,15 @@ time="1.500" timestamp="2024-05-01T12:00:00" hostname="{host}" file="tiny.yaml">
       <property name="namespace" value="default" />
     </properties>
     <testcase name="steps[0]: start &quot;w&quot;" classname="Tiny &amp; &lt;small&gt;" \
-time="1.250">
+time="1.250" file="tiny.yaml" line="3">
       <properties>
         <property name="action" value="start" />
         <property name="workflow_id" value="w-1" />
         <property name="ui_link" value="{UI}/w-1/r1/history?a=1&amp;b=2" />
       </properties>
     </testcase>
-    <testcase name="steps[1]: log" classname="Tiny &amp; &lt;small&gt;" time="0.000">
+    <testcase name="steps[1]: log" classname="Tiny &amp; &lt;small&gt;" time="0.000" \
+file="tiny.yaml">
       <properties>
         <property name="action" value="log" />
       </properties>
