@@ -167,6 +167,16 @@ def dev_server(
     help="The temporalio DataConverter for the run's clients and workers.",
 )
 @click.option(
+    "--codec-endpoint",
+    metavar="URL",
+    help="A codec server that payloads are encoded and decoded through.",
+)
+@click.option(
+    "--codec-auth",
+    metavar="VALUE",
+    help="Authorization header for the codec server (sent verbatim; never printed).",
+)
+@click.option(
     "--time-skipping",
     is_flag=True,
     help="Use the bundled time-skipping test server (timers take no wall time).",
@@ -238,6 +248,8 @@ _CONNECTION_OPTIONS = (
     "config_file",
     "api_key",
     "connect_timeout",
+    "codec_endpoint",
+    "codec_auth",
 )
 _TLS_OPTIONS = {
     "tls_server_name": "server_name",

@@ -322,7 +322,7 @@ async def hosted_workers(client: Client, specs: Sequence[WorkerSpec]) -> AsyncIt
                 stack.callback(pool.shutdown, wait=False, cancel_futures=True)
                 options["activity_executor"] = pool
             worker = Worker(
-                client,
+                _client_for(client, spec),
                 task_queue=spec.task_queue,
                 workflows=spec.workflows,
                 activities=spec.activities,
@@ -330,6 +330,16 @@ async def hosted_workers(client: Client, specs: Sequence[WorkerSpec]) -> AsyncIt
             )
             await stack.enter_async_context(worker)
         yield
+
+
+def _client_for(client: Client, spec: WorkerSpec) -> Client:
+    """The run's client, or one on the same connection with the module's own data converter
+    (the run's client may encode through a codec server that the module does not use)."""
+    if spec.data_converter is None or spec.data_converter is client.data_converter:
+        return client
+    from temporalio.client import Client
+
+    return Client(**{**client.config(), "data_converter": spec.data_converter})
 
 
 SYNC_ACTIVITY_THREADS = 32

@@ -18,6 +18,7 @@ import temporalio.service
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfigProfile
 
+from playbook.core.codec import CodecSettings, resolve_codec, with_codec
 from playbook.core.errors import connection_failed
 from playbook.durations import parse_duration
 from playbook.errors import InvalidOptions
@@ -36,6 +37,8 @@ CONNECTION_KEYS = (
     "headers",
     "connect_timeout",
     "lazy",
+    "codec_endpoint",
+    "codec_auth",
 )
 TLS_KEYS = ("server_name", "server_ca_cert", "client_cert", "client_key")
 
@@ -53,6 +56,9 @@ class ConnectSettings:
     data_converter: Any = field(default=None, repr=False)
     """A ``temporalio.converter.DataConverter`` for the client (a ``--worker`` module's or
     ``--data-converter``'s); None for temporalio's default."""
+    codec: CodecSettings | None = field(default=None, repr=False)
+    """A remote codec server that the client's payloads pass through (its ``auth`` is a
+    secret, hence no repr)."""
 
 
 def resolve_settings(options: Mapping[str, Any] | None = None) -> ConnectSettings:
@@ -96,6 +102,7 @@ def resolve_settings(options: Mapping[str, Any] | None = None) -> ConnectSetting
         tls=tls,
         identity=options.get("identity"),
         headers={str(k): str(v) for k, v in headers.items()},
+        codec=resolve_codec(options),
     )
 
 
@@ -150,7 +157,11 @@ async def _connect(settings: ConnectSettings, *, lazy: bool) -> Client:
     }
     if settings.identity:
         kwargs["identity"] = settings.identity
-    if settings.data_converter is not None:
+    if settings.codec is not None:
+        kwargs["data_converter"] = with_codec(
+            settings.data_converter, settings.codec, settings.namespace
+        )
+    elif settings.data_converter is not None:
         kwargs["data_converter"] = settings.data_converter
     return await Client.connect(settings.address, **kwargs)
 

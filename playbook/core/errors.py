@@ -2,7 +2,7 @@
 
 - :func:`translate`: what an operation of the client core raised (RPC errors of every
   status, workflow, query and update failures, continue-as-new, the bridge's
-  ``RuntimeError``, a timeout of a call the core bounds) -> a :class:`TemporalError`, or a
+  ``RuntimeError``, a timeout of a call the core bounds, a codec server's refusal) -> a :class:`TemporalError`, or a
   :class:`ConnectionFailed` when a lazy client meets a bad address;
 - :func:`connection_failed`: what connecting raised -> a :class:`ConnectionFailed` naming
   the address (exit 3);
@@ -30,6 +30,7 @@ import temporalio.service
 from temporalio.service import RPCStatusCode
 
 from playbook.core.causes import root_note
+from playbook.core.codec import CodecFailed
 from playbook.core.pollers import no_worker_polling
 from playbook.errors import (
     ConnectionFailed,
@@ -76,7 +77,8 @@ def translatable(error: BaseException) -> bool:
     if isinstance(error, ValueError):
         return _bad_target(error)
     return isinstance(
-        error, (temporalio.exceptions.TemporalError, RuntimeError, asyncio.TimeoutError)
+        error,
+        (temporalio.exceptions.TemporalError, RuntimeError, asyncio.TimeoutError, CodecFailed),
     )
 
 
@@ -144,6 +146,8 @@ def translate(
     what = f"{operation} '{name}'" if name else operation
     facts: dict[str, Any] = {"operation": operation, "workflow_id": workflow_id, "run_id": run_id}
 
+    if isinstance(error, CodecFailed):  # raised while the call's payloads were converted
+        return CodecFailed(f"{what} on {target} failed: {error}", **facts)
     if isinstance(error, TemporalError):
         return error
     if isinstance(error, asyncio.TimeoutError):

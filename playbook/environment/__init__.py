@@ -210,7 +210,17 @@ class RunEnvironment:
         an override names."""
         extra = Overrides.parse(overrides, where="connect_timeout")
         if self.embedded is not None:
-            moved = {k: extra.options[k] for k in ("address", "namespace") if k in extra.options}
+            moved: dict[str, Any] = {
+                k: extra.options[k] for k in ("address", "namespace") if k in extra.options
+            }
+            # a codec server given to the run (not one of the environment's) serves here too
+            given = {**self.overrides.options, **extra.options}
+            if given.get("codec_endpoint"):
+                from playbook.core.codec import resolve_codec
+
+                moved["codec"] = resolve_codec(
+                    {k: given.get(k) for k in ("codec_endpoint", "codec_auth")}, environ={}
+                )
             found = replace(self.embedded, settings=replace(self.embedded.settings, **moved))
         else:
             rendered = render_connection(playbook, inputs or {}) if playbook is not None else {}
@@ -242,15 +252,15 @@ class RunEnvironment:
         inputs: Mapping[str, Any],
         overrides: Mapping[str, Any] | None = None,
     ) -> Masker:
-        """The secrets of a run of ``playbook``: its secret inputs, the API keys given and
-        the environment's own (``TEMPORAL_API_KEY``...)."""
+        """The secrets of a run of ``playbook``: its secret inputs, the API keys and codec
+        credentials given and the environment's own (``TEMPORAL_API_KEY``...)."""
         from playbook.inputs import secret_names
 
         return Masker(
             [
                 *(inputs.get(n) for n in secret_names(playbook.inputs)),
-                self.overrides.options.get("api_key"),
-                (overrides or {}).get("api_key"),
+                *(self.overrides.options.get(k) for k in ("api_key", "codec_auth")),
+                *((overrides or {}).get(k) for k in ("api_key", "codec_auth")),
                 *environment_secrets(os.environ),
             ]
         )
@@ -275,6 +285,8 @@ class RunEnvironment:
         if uses_temporal(playbook):  # a playbook of log/set/assert steps never connects
             connection = self.connection(playbook, values, overrides)
             masker.add(connection.settings.api_key)
+            if connection.settings.codec is not None:
+                masker.add(connection.settings.codec.auth)
             address, namespace = connection.address, connection.namespace
             options.ui_url = self.ui_url or default_ui(address)
             options.namespace = namespace

@@ -61,6 +61,7 @@ class Connection:
             s.identity,
             tuple(sorted(s.headers.items())),
             id(s.data_converter),
+            s.codec,
             self.lazy,
         )
 
