@@ -20,9 +20,14 @@ from playbook.actions import control
 from playbook.actions.base import Action, Call, Done
 
 __all__ = [
+    "DESTRUCTIVE",
     "LOCAL",
     "NESTED",
+    "OPS_ACTIONS",
+    "READ_ONLY",
     "REGISTRY",
+    "SCHEDULE_ACTIONS",
+    "SERVER_ACTIONS",
     "TEMPORAL_ACTIONS",
     "UNRENDERED",
     "WORKFLOW_ACTIONS",
@@ -51,9 +56,64 @@ WORKFLOW_ACTIONS = frozenset(
 )
 """The client-core actions on one workflow (``playbook.actions.workflow``)."""
 
+OPS_ACTIONS = frozenset({"batch", "reset"})
+"""Batch operations and reset (``playbook.actions.ops``, SPEC section 12)."""
+
+SCHEDULE_ACTIONS = frozenset(
+    {
+        "create_schedule",
+        "describe_schedule",
+        "update_schedule",
+        "pause_schedule",
+        "unpause_schedule",
+        "trigger_schedule",
+        "backfill_schedule",
+        "delete_schedule",
+        "list_schedules",
+    }
+)
+"""The schedule actions (``playbook.actions.schedules``, SPEC section 12)."""
+
+SERVER_ACTIONS = {
+    "list": "list_",
+    "count": "count",
+    "history": "history",
+    "task_queue": "task_queue",
+}
+"""What the server knows (``playbook.actions.server``, SPEC section 10): action -> function."""
+
 # Each further family of server actions adds its names here and its entries to REGISTRY.
-TEMPORAL_ACTIONS = WORKFLOW_ACTIONS
+TEMPORAL_ACTIONS = WORKFLOW_ACTIONS | OPS_ACTIONS | SCHEDULE_ACTIONS | frozenset(SERVER_ACTIONS)
 """Actions that talk to Temporal (a playbook without any never connects)."""
+
+READ_ONLY = frozenset(
+    {
+        "describe",
+        "query",
+        "list",
+        "count",
+        "history",
+        "task_queue",
+        "describe_schedule",
+        "list_schedules",
+        "create",  # makes a stub: no server call
+        "assert",
+        "sleep",
+        "log",
+        "set",
+        "confirm",
+        "parallel",
+        "foreach",
+        "include",
+    }
+)
+"""What ``run --dry-run`` runs (SPEC section 12): the actions that change nothing on the
+server, and the control steps; every other action is reported as ``would_run``."""
+
+DESTRUCTIVE = frozenset(
+    {"reset", "batch", "terminate", "cancel", "delete_schedule", "update_schedule"}
+)
+"""What ``plan`` marks: actions that end, rewind or remove what a server holds."""
 
 
 def lazy(module_name: str, name: str) -> Action:
@@ -77,6 +137,9 @@ LOCAL: dict[str, Action] = {
 
 REGISTRY: dict[str, Action] = {
     **{name: lazy("workflow", name) for name in sorted(WORKFLOW_ACTIONS)},
+    **{name: lazy("ops", name) for name in sorted(OPS_ACTIONS)},
+    **{name: lazy("schedules", name) for name in sorted(SCHEDULE_ACTIONS)},
+    **{name: lazy("server", function) for name, function in SERVER_ACTIONS.items()},
     **LOCAL,
 }
 

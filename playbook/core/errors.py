@@ -216,6 +216,56 @@ def translate(
     return TemporalError(f"{what} on {target} failed: {type(error).__name__}: {error}", **facts)
 
 
+def translate_aimed(
+    error: BaseException, *, operation: str, target: str
+) -> TemporalError | ConnectionFailed:
+    """Turn what ``operation`` raised into ours, for an operation aimed at something other
+    than one workflow: ``target`` names it (``schedule 'nightly'``, ``batch job 'j-1'``,
+    ``the workflows matching <query>``). A missing one is a ``NotFound``, an id taken an
+    ``AlreadyExists``, the server's limit on batch jobs a ``ResourceExhausted`` (retried by
+    :mod:`playbook.core.batch`)."""
+    facts: dict[str, Any] = {"operation": operation}
+    if isinstance(error, CodecFailed):  # raised while the call's payloads were converted
+        return CodecFailed(f"{operation} on {target} failed: {error}", **facts)
+    if isinstance(error, TemporalError):
+        return error
+    if isinstance(error, asyncio.TimeoutError):
+        return OperationTimeout(f"{operation} on {target} did not finish in time", **facts)
+    if isinstance(error, temporalio.client.ScheduleAlreadyRunningError):
+        return TemporalError(
+            f"{operation} failed: {target} already exists; delete it first or choose "
+            "another schedule_id",
+            error_type="AlreadyExists",
+            **facts,
+        )
+    if _transport(error):
+        return _broken(error, operation, target, {**facts, "workflow_id": None})
+    if isinstance(error, temporalio.service.RPCError):
+        status = error.status
+        if status == RPCStatusCode.NOT_FOUND:
+            return TemporalError(
+                f"{operation} failed: {target} was not found; check the id and the namespace",
+                error_type="NotFound",
+                **facts,
+            )
+        if status == RPCStatusCode.ALREADY_EXISTS:
+            return TemporalError(
+                f"{operation} failed: {target} already exists ({error.message})",
+                error_type="AlreadyExists",
+                **facts,
+            )
+        return _refused(error, operation, target, {**facts, "workflow_id": None})
+    if isinstance(error, RuntimeError) and "connect" in str(error).lower():
+        return ServerError(
+            f"{operation} on {target} failed: cannot reach the server "
+            f"({short_reason(str(error))}); check that it is up",
+            **facts,
+        )
+    return TemporalError(
+        f"{operation} on {target} failed: {type(error).__name__}: {error}", **facts
+    )
+
+
 def _transport(error: BaseException) -> bool:
     """A broken connection's text (not a failure to connect: that has words of its own)."""
     if not isinstance(error, (temporalio.service.RPCError, RuntimeError)):
@@ -355,6 +405,7 @@ __all__ = [
     "short_reason",
     "translatable",
     "translate",
+    "translate_aimed",
     "update_rejected",
     "workflow_ended",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,9 +17,11 @@ import temporalio.client
 from temporalio.client import WorkflowUpdateStage
 
 from playbook.core.guard import bounded, call, explain
+from playbook.core.pending import extras
 from playbook.core.pollers import no_worker_words
 from playbook.core.stub import UpdateHandle, WorkflowStub, require_new, start_kwargs
 from playbook.core.task_failures import failure_words
+from playbook.core.visibility import execution
 from playbook.durations import format_duration
 from playbook.errors import InvalidOptions
 from playbook.options import check_for_action, check_wait_stage
@@ -207,7 +209,8 @@ async def get_result(
     """Wait for the workflow's result; raise :class:`WorkflowFailed` if it ended badly
     (continued as new, too, when ``follow_runs`` is false)."""
     # from the run this stub started or names: follow_runs decides whether to go on
-    handle = stub.client.get_workflow_handle(stub.workflow_id, run_id=stub.run_id)
+    run_id = stub.reset_run_id or stub.run_id
+    handle = stub.client.get_workflow_handle(stub.workflow_id, run_id=run_id)
     _note_runs(handle, stub)
     return await call(
         lambda: bounded(handle.result(follow_runs=follow_runs), timeout),
@@ -245,35 +248,18 @@ async def terminate(
     await call(lambda: stub.handle().terminate(*details, reason=reason), stub, "terminate")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
-
-
 async def describe(stub: WorkflowStub) -> dict[str, Any]:
-    """The execution's facts, with lower-case statuses and JSON-typed values."""
+    """The execution's facts, with lower-case statuses and JSON-typed values: what a ``list``
+    names of it, its history length, its pending activities and children, and its
+    versioning info."""
 
     async def fetch() -> dict[str, Any]:
         d = await stub.handle().describe()
-        memo = await d.memo()
-        attributes = {pair.key.name: _jsonable(pair.value) for pair in d.typed_search_attributes}
+        facts = await execution(d)
         return {
-            # temporalio's status names, lower-cased: running, completed, continued_as_new...
-            "status": d.status.name.lower() if d.status else "unknown",
-            "workflow_id": d.id,
-            "run_id": d.run_id,
-            "type": d.workflow_type,
-            "task_queue": d.task_queue,
-            "start_time": _jsonable(d.start_time),
-            "close_time": _jsonable(d.close_time),
+            **facts,
             "history_length": d.history_length,
-            "memo": _jsonable(dict(memo)),
-            "search_attributes": attributes,
+            **await extras(stub.client.data_converter, d.raw_description),
         }
 
     return await call(fetch, stub, "describe")

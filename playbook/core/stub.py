@@ -37,6 +37,9 @@ class WorkflowStub:
     """The latest run of the chain that a response named (an update's, a describe's, the
     end of an ``await_result``), after continue-as-new or reset; ``run_id`` stays the run
     that started the chain (what :meth:`handle` follows from)."""
+    reset_run_id: str | None = None
+    """The run that the latest ``reset`` made: a result is awaited from it (the runs before
+    a reset end terminated, and no result follows them to it)."""
 
     @property
     def current_run_id(self) -> str | None:

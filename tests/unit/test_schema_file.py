@@ -29,6 +29,10 @@ ACTIONS = {
     "cancel",
     "terminate",
     "describe",
+    "list",
+    "count",
+    "history",
+    "task_queue",
     "assert",
     "sleep",
     "log",
@@ -37,6 +41,18 @@ ACTIONS = {
     "foreach",
     "include",
     "confirm",
+    # SPEC section 12
+    "batch",
+    "reset",
+    "create_schedule",
+    "describe_schedule",
+    "update_schedule",
+    "pause_schedule",
+    "unpause_schedule",
+    "trigger_schedule",
+    "backfill_schedule",
+    "delete_schedule",
+    "list_schedules",
 }
 
 # SPEC section 2, without its `# yaml-language-server` comment line.
@@ -304,6 +320,10 @@ def test_every_action_in_its_fullest_form_validates() -> None:
             }
         },
         {"describe": {"workflow": "old"}, "expect": {"result": {"status": "running"}}},
+        {"id": "found", "list": {"query": "WorkflowType = 'Order'", "limit": "{{ vars.n }}"}},
+        {"count": {"query": "ExecutionStatus = 'Running'", "group_by": "ExecutionStatus"}},
+        {"history": {"workflow": "old", "event_types": ["ActivityTaskFailed"]}},
+        {"task_queue": {"name": "orders", "kind": "activity"}},
         {"assert": ["1 == 1", "vars.x is defined"]},
         {"assert": {"that": "1 == 1"}},
         {"log": "hello {{ run.id }}"},
