@@ -1,8 +1,10 @@
 """The console report: a line per step, failure details, a summary line.
 
-Plain, stable text when not on a terminal (CI logs); colours and a live progress line for
-loops on a terminal. Steps inside loop iterations are shown only when they fail, or with
-``-v``, so that a 1,000-item ``foreach`` stays readable.
+Plain, stable text when not on a terminal (CI logs): a UI link only under a failed step
+and in the summary. On a terminal: colours (as :mod:`.terminal` decides), a link under
+every step and a live progress line for loops and long waits, cut to the terminal's width.
+Steps inside loop iterations are shown only when they fail, or with ``-v``, so that a
+1,000-item ``foreach`` stays readable.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import click
 from playbook.coverage import summary_lines
 from playbook.durations import format_duration
 from playbook.records import STEP_STATUSES, RunResult, StepRecord
+from playbook.report import terminal
 from playbook.secrets import Masker
 
 LABELS = {
@@ -34,6 +37,8 @@ COLOURS = {
 }
 
 _BAD = ("failed", "error")
+_RECAP_LIMIT = 10
+"""Failed steps' links listed with the summary, at most."""
 
 
 def cause_lines(error: Mapping[str, Any]) -> list[str]:
@@ -58,11 +63,13 @@ class ConsoleReporter:
         verbosity: int = 0,
         colour: bool | None = None,
         live: bool | None = None,
+        bold: bool | None = None,
     ) -> None:
         self.stream = stream or sys.stdout
-        tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        tty = terminal.is_terminal(self.stream)
         self.verbosity = verbosity
         self.colour = tty if colour is None else colour
+        self.bold = self.colour if bold is None else bold
         self.live = tty if live is None else live
         self._progress: str | None = None
         self._loop_done = 0
@@ -82,7 +89,11 @@ class ConsoleReporter:
         return self._masker.text(text).splitlines()
 
     def _style(self, text: str, **style: Any) -> str:
-        return click.style(text, **style) if self.colour else text
+        if self.colour:
+            return click.style(text, **style)
+        if self.bold and style.get("bold"):
+            return click.style(text, bold=True)
+        return text
 
     def run_started(self, playbook: Any, result: RunResult) -> None:
         self._masker = result.masker
@@ -123,7 +134,8 @@ class ConsoleReporter:
             self._progress = None
 
     def _show_progress(self, text: str) -> None:
-        self.stream.write("\r\033[K" + self._masker.text(text)[:120])
+        line = terminal.fit(self._masker.text(text), terminal.width(self.stream))
+        self.stream.write("\r\033[K" + line)
         self.stream.flush()
         self._progress = text
 
@@ -150,11 +162,11 @@ class ConsoleReporter:
         if extras:
             line += f"  ({', '.join(extras)})"
         self._write(line)
-        # A failure keeps its link under -q: it is where one starts looking.
-        if (
-            record.ui_link
-            and record.status != "skipped"
-            and (self.verbosity >= 0 or record.status in _BAD)
+        # A failure keeps its link under -q and in a CI log: it is where one starts
+        # looking. A CI log leaves the others out (half its lines, dead after --dev-server).
+        if record.ui_link and (
+            record.status in _BAD
+            or (self.live and record.status != "skipped" and self.verbosity >= 0)
         ):
             self._write(f"{indent}      {record.ui_link}")
         if record.status in _BAD and record.error:
@@ -181,12 +193,31 @@ class ConsoleReporter:
         if self.verbosity >= 0:
             for line in summary_lines(result.handlers.coverage()):
                 self._write(f"coverage: {line}")
+            for line in _recap(result):
+                self._write(line)
         colour = "green" if result.status == "passed" else "red"
         summary = (
             f"{result.status}: {result.playbook}: {', '.join(parts) or 'no steps'} in "
             f"{format_duration(result.duration)} (exit {result.exit_code})"
         )
         self._write(self._style(summary, fg=colour, bold=True))
+
+
+def _recap(result: RunResult) -> list[str]:
+    """The failed steps' UI links, once each, above the summary line: in a long log the
+    end is where one looks."""
+    failed = [r for r in result.records if r.status in _BAD and r.ui_link]
+    seen: dict[str, StepRecord] = {}
+    for record in failed:
+        seen.setdefault(str(record.ui_link), record)
+    if not seen:
+        return []
+    lines = ["failed steps:"]
+    for link, record in list(seen.items())[:_RECAP_LIMIT]:
+        lines.append(f"  {record.id or record.name} ({record.path}): {link}")
+    if len(seen) > _RECAP_LIMIT:
+        lines.append(f"  ... and {len(seen) - _RECAP_LIMIT} more (the reports have them all)")
+    return lines
 
 
 def located(record: StepRecord, message: str) -> str:

@@ -176,13 +176,23 @@ def test_dev_server_and_worker_flags(tmp_path: Path) -> None:
             expect: {result: "Hello, DEV!"}
         """)
     )
+    report = tmp_path / "r.json"
     process = playbook_cli(
-        "run", str(path), "--dev-server", "--worker", "tests.integration.workflows"
+        "run",
+        str(path),
+        "--dev-server",
+        "--worker",
+        "tests.integration.workflows",
+        "--json-report",
+        str(report),
     )
     out, _ = process.communicate(timeout=120)
     assert process.returncode == 0, out
     assert "PASS  await_result hello" in out
-    assert "/namespaces/default/workflows/greeter-" in out  # a link to the embedded UI
+    # a link to the embedded UI, in the report (a CI log has links for failures only)
+    link = json.loads(report.read_text())["runs"][0]["steps"][1]["ui_link"]
+    assert "/namespaces/default/workflows/greeter-" in link
+    assert "/namespaces/" not in out
 
 
 def test_time_skipping_server(tmp_path: Path) -> None:

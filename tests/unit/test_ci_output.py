@@ -1,9 +1,21 @@
-"""CI-native output (SPEC section 14), offline: JUnit cases with file, line and system-out."""
+"""CI-native output (SPEC section 14), offline: JUnit cases with file, line and system-out;
+the console's colour rules and live line under a pseudo-terminal 40 and 200 columns wide."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import io
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+import unicodedata
 import xml.etree.ElementTree as ET
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +23,9 @@ import pytest
 import xmlschema
 
 from playbook.records import RunResult, StepRecord
-from playbook.report import NullReporter
+from playbook.report import NullReporter, github
 from playbook.report.files import junit_xml, write_junit_xml
+from playbook.report.terminal import Styling, fit, styling
 from playbook.runner import Runner, RunOptions, Shared, new_result
 from playbook.secrets import Masker
 
@@ -125,3 +138,358 @@ def test_junit_log_text_that_xml_cannot_carry(tmp_path: Path) -> None:
     assert text.count("<system-out>") == 1
     (case,) = ET.fromstring(text).findall("testsuite/testcase")
     assert case.findtext("system-out") == "red bell\ufffd\n]]> </system-out>"
+
+
+# -- the console on a terminal: colours and widths ------------------------------------------
+
+LONG_NAME = "wait for the order service to settle " + "x" * 150 + " 見出し end"
+LIVE = f"""\
+version: 1
+name: live
+steps:
+  - name: "{LONG_NAME}"
+    sleep: 300ms
+  - log: done
+"""
+COLOURS = re.compile(r"\x1b\[3[0-9]m|\x1b\[9[0-7]m")
+"""Foreground colour codes (bold, ``\\x1b[1m``, is not a colour)."""
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+LIVE_LINE = "\r\x1b[K"
+
+
+def run_under_pty(
+    cwd: Path, args: list[str], columns: int, env: dict[str, str] | None = None
+) -> str:
+    """``playbook ARGS`` with standard output on a pseudo-terminal ``columns`` wide; all
+    it wrote, as the terminal received it."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environ.pop("GITHUB_ACTIONS", None)
+    environ.update(env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "playbook", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.STDOUT,
+        env=environ,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert process.wait(timeout=60) == 0
+    # the terminal's line discipline turns \n into \r\n
+    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
+def screen(output: str, columns: int) -> list[str]:
+    """The rows a terminal ``columns`` wide shows after ``output`` (colour codes ignored):
+    text wraps at the last column, ``\\r`` goes to the row's start, ``\\x1b[K`` erases
+    to its end."""
+    rows: list[list[str]] = [[]]
+    column = 0
+    text = SGR.sub("", output)
+    index = 0
+    while index < len(text):
+        if text.startswith("\x1b[K", index):
+            del rows[-1][column:]
+            index += 3
+            continue
+        char = text[index]
+        index += 1
+        if char == "\n":
+            rows.append([])
+            column = 0
+        elif char == "\r":
+            column = 0
+        else:
+            size = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+            if column + size > columns:
+                rows.append([])
+                column = 0
+            row = rows[-1]
+            row[column:] = [char, *([""] * (size - 1)), *row[column + size :]]
+            column += size
+    return ["".join(row) for row in rows]
+
+
+LIVE_DRAW = re.compile(r"\r\x1b\[K([^\r\n]*)(?=\r)")
+"""A live line: drawn after erasing the row, and erased again, never ended by a newline
+(a printed line also starts by erasing the row, and ends with one)."""
+
+
+@pytest.mark.parametrize(
+    ("columns", "cut"),
+    [
+        (40, "  ....  wait for the order service to s"),  # 39 columns
+        # 8 + 188 columns, then 見 (two columns): 198; 出 would make it 200
+        (200, "  ....  wait for the order service to settle " + "x" * 150 + " 見"),
+    ],
+)
+def test_the_live_line_fits_the_terminal_and_leaves_nothing_behind(
+    tmp_path: Path, columns: int, cut: str
+) -> None:
+    (tmp_path / "live.yaml").write_text(LIVE, encoding="utf-8")
+    output = run_under_pty(tmp_path, ["run", "live.yaml"], columns)
+    drawn = [line for line in LIVE_DRAW.findall(output) if line.strip()]
+    assert drawn, output
+    for line in drawn:
+        visible = SGR.sub("", line)
+        assert sum(2 if unicodedata.east_asian_width(c) == "W" else 1 for c in visible) < columns
+    assert SGR.sub("", drawn[0]) == cut
+    # what is left on the screen is exactly what the same output without its live lines
+    # leaves: the live line erased itself, at any width
+    without_live = LIVE_DRAW.sub("", output)
+    assert screen(output, columns) == screen(without_live, columns)
+    assert screen(output, columns)[-2].startswith("passed: live: 2 passed in ")
+
+
+def test_colour_rules_on_a_terminal(tmp_path: Path) -> None:
+    (tmp_path / "live.yaml").write_text(LIVE, encoding="utf-8")
+    default = run_under_pty(tmp_path, ["run", "live.yaml"], 200)
+    assert COLOURS.search(default) and LIVE_LINE in default
+    no_color = run_under_pty(tmp_path, ["run", "live.yaml"], 200, {"NO_COLOR": "1"})
+    # no colour; bold and the live line stay (as no-color.org allows)
+    assert not COLOURS.search(no_color)
+    assert "\x1b[1m" in no_color and LIVE_LINE in no_color
+    assert SGR.sub("", no_color).startswith("playbook: live (live.yaml) run ")
+    never = run_under_pty(tmp_path, ["run", "live.yaml", "--color", "never"], 200)
+    assert not SGR.search(never) and LIVE_LINE in never
+    # an explicit flag beats the environment
+    forced = run_under_pty(
+        tmp_path, ["run", "live.yaml", "--color", "always"], 200, {"NO_COLOR": "1"}
+    )
+    assert COLOURS.search(forced)
+    # NO_COLOR with an empty value is not set (no-color.org)
+    assert COLOURS.search(run_under_pty(tmp_path, ["run", "live.yaml"], 200, {"NO_COLOR": ""}))
+
+
+def run_piped(cwd: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environ.pop("GITHUB_ACTIONS", None)
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "playbook", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environ,
+    )
+
+
+def test_colour_rules_in_a_pipe(tmp_path: Path) -> None:
+    (tmp_path / "live.yaml").write_text(LIVE, encoding="utf-8")
+    plain = run_piped(tmp_path, ["run", "live.yaml"], {})
+    assert not SGR.search(plain.stdout) and LIVE_LINE not in plain.stdout
+    forced = run_piped(tmp_path, ["run", "live.yaml"], {"FORCE_COLOR": "1"})
+    # colours in a CI log that shows them; never a live line outside a terminal
+    assert COLOURS.search(forced.stdout) and LIVE_LINE not in forced.stdout
+    assert SGR.sub("", forced.stdout).splitlines()[1].startswith(f"  PASS  {LONG_NAME}  (")
+    assert not SGR.search(run_piped(tmp_path, ["run", "live.yaml"], {"FORCE_COLOR": "0"}).stdout)
+    assert COLOURS.search(run_piped(tmp_path, ["run", "live.yaml", "--color", "always"], {}).stdout)
+    both = run_piped(tmp_path, ["run", "live.yaml"], {"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert not COLOURS.search(both.stdout)
+
+
+def test_styling_rules() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    pipe, tty = io.StringIO(), Tty()
+    assert styling("auto", tty, {}) == Styling(colour=True, bold=True)
+    assert styling("auto", pipe, {}) == Styling(colour=False, bold=False)
+    assert styling("auto", tty, {"NO_COLOR": "1"}) == Styling(colour=False, bold=True)
+    assert styling("auto", pipe, {"FORCE_COLOR": "true"}) == Styling(colour=True, bold=True)
+    assert styling("auto", tty, {"FORCE_COLOR": "false"}) == Styling(colour=False, bold=False)
+    assert styling("never", tty, {"FORCE_COLOR": "1"}) == Styling(colour=False, bold=False)
+    assert styling("always", pipe, {"NO_COLOR": "1"}) == Styling(colour=True, bold=True)
+
+
+def test_fit_cuts_by_columns_and_keeps_styles() -> None:
+    assert fit("abcdef", 5) == "abcd"
+    assert fit("ab\ncd\tef", 80) == "ab cd ef"
+    assert fit("\x1b[1m....\x1b[0m  name", 8) == "\x1b[1m....\x1b[0m  n"
+    assert fit("\x1b[1mbold text", 6) == "\x1b[1mbold \x1b[0m"
+    assert fit("見出し", 6) == "見出"  # two columns each: 4 of the 5
+    assert fit("x", 1) == "x"
+
+
+# -- GitHub Actions: annotations and the job summary ----------------------------------------
+
+UI_LINK = "http://localhost:8233/namespaces/default/workflows/order-1/0b5e7c/history"
+
+
+def github_runs(workspace: Path) -> list[RunResult]:
+    failed = RunResult(
+        playbook="Orders, 100%: smoke",
+        path=str(workspace / "playbooks" / "orders.yaml"),
+        run_id="r1",
+        started_at="2024-05-01T12:00:00+00:00",
+        status="failed",
+        exit_code=1,
+        duration=2.5,
+        masker=Masker(["hunter2"]),
+    )
+    where = str(workspace / "playbooks" / "orders.yaml")
+    failed.records = [
+        StepRecord(path="steps[0]", action="log", name="log", line=5, status="passed", file=where),
+        StepRecord(
+            path="steps[1]",
+            action="foreach",
+            name="foreach",
+            line=6,
+            status="failed",
+            file=where,
+            error={"type": "PlaybookError", "message": "foreach failed at item 0"},
+        ),
+        StepRecord(
+            path="steps[1].foreach[0].steps[0]",
+            action="signal",
+            name="signal order",
+            id="pay",
+            line=9,
+            status="failed",
+            file=str(workspace / "playbooks" / "common.yaml"),
+            workflow_id="order-1",
+            ui_link=UI_LINK,
+            error={
+                "type": "PaymentDeclined",
+                "message": "workflow 'order-1' failed: 100% declined\r\ncard hunter2, a:b",
+                "causes": [
+                    {"type": "ActivityError", "message": "Activity task failed"},
+                    {"type": "PaymentDeclined", "message": "declined | <b>"},
+                ],
+            },
+        ),
+        StepRecord(
+            path="steps[2]",
+            action="assert",
+            name="assert",
+            line=12,
+            reason="an earlier step failed",
+            file=where,
+        ),
+    ]
+    outside = RunResult(
+        playbook="connect",
+        path="/elsewhere/connect.yaml",
+        run_id="r2",
+        started_at="2024-05-01T12:00:05+00:00",
+        status="error",
+        exit_code=3,
+        duration=5.0,
+        error="could not connect to localhost:7999: connection refused",
+    )
+    return [failed, outside]
+
+
+def test_github_annotations(tmp_path: Path) -> None:
+    assert github.annotation_lines(github_runs(tmp_path), str(tmp_path)) == [
+        "::error file=playbooks/common.yaml,line=9,title=Orders%2C 100%25%3A smoke%3A step "
+        "'pay' (steps[1].foreach[0].steps[0]) failed::workflow 'order-1' failed: 100%25 "
+        "declined%0D%0Acard ***, a:b%0Acaused by ActivityError: Activity task failed%0A"
+        "caused by PaymentDeclined: declined | <b>",
+        "::error file=/elsewhere/connect.yaml,title=connect%3A error::could not connect to "
+        "localhost:7999: connection refused",
+    ]
+    # without a workspace (or outside it) the path stays as the run has it
+    assert github.annotation_lines(github_runs(tmp_path))[0].startswith(
+        f"::error file={github.escape_property(str(tmp_path))}/playbooks/common.yaml,line=9,"
+    )
+
+
+def test_github_annotations_are_bounded(tmp_path: Path) -> None:
+    runs = github_runs(tmp_path)
+    template = runs[0].records[2]
+    runs[0].records = [StepRecord(**{**asdict(template), "path": f"steps[{i}]"}) for i in range(60)]
+    lines = github.annotation_lines(runs, str(tmp_path))
+    assert len(lines) == github.ANNOTATION_LIMIT + 1
+    assert lines[-1] == (
+        "::warning title=temporal-playbook::11 more failures are not annotated (GitHub shows "
+        "only the first ones); the job summary and the reports list them"
+    )
+
+
+def test_github_summary(tmp_path: Path) -> None:
+    assert github.summary(github_runs(tmp_path), str(tmp_path)) == (
+        "## temporal-playbook: error\n"
+        "\n"
+        "| playbook | file | status | passed | failed | skipped | canceled | error | time |\n"
+        "|---|---|---|--:|--:|--:|--:|--:|--:|\n"
+        "| Orders, 100%: smoke | `playbooks/orders.yaml` | ❌ failed | 1 | 2 | 1 | 0 | 0 | 2.5s |\n"
+        "| connect | `/elsewhere/connect.yaml` | ⛔ error | 0 | 0 | 0 | 0 | 0 | 5.0s |\n"
+        "\n"
+        "### Failures\n"
+        "\n"
+        "- **Orders, 100%: smoke** `playbooks/common.yaml:9` step **pay** "
+        "(`steps[1].foreach[0].steps[0]`): workflow 'order-1' failed: 100% declined "
+        f"([workflow order-1]({UI_LINK}))\n"
+        "- **connect**: could not connect to localhost:7999: connection refused\n"
+        "\n"
+    )
+
+
+def test_github_markdown_is_literal() -> None:
+    assert github._md("a | b <i>*x*</i> `c` [l](u)\nnext") == (
+        "a \\| b &lt;i&gt;\\*x\\*&lt;/i&gt; \\`c\\` \\[l\\](u) next"
+    )
+
+
+FAILING = """\
+version: 1
+name: gate
+steps:
+  - log: checking
+  - id: check
+    assert: "1 == 2"
+"""
+
+
+def test_github_actions_run(tmp_path: Path) -> None:
+    (tmp_path / "gate.yaml").write_text(FAILING, encoding="utf-8")
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step's summary\n", encoding="utf-8")
+    done = run_piped(
+        tmp_path,
+        ["run", "gate.yaml"],
+        {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(tmp_path),
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+    )
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[-1] == (
+        "::error file=gate.yaml,line=5,title=gate%3A step 'check' (steps[1]) failed::"
+        "assertion failed: 1 == 2  (1 == 2)"
+    )
+    assert lines[-2].startswith("failed: gate: 1 passed, 1 failed in ")
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier step's summary\n## temporal-playbook: failed\n")
+    assert "- **gate** `gate.yaml:5` step **check** (`steps[1]`): assertion failed" in text
+    # outside GitHub Actions: neither
+    plain = run_piped(tmp_path, ["run", "gate.yaml"], {"GITHUB_STEP_SUMMARY": str(summary)})
+    assert "::error" not in plain.stdout
+    assert summary.read_text(encoding="utf-8") == text
+
+
+def test_github_summary_that_cannot_be_written(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    env = {"GITHUB_STEP_SUMMARY": str(tmp_path / "missing" / "s.md")}
+    github.publish(github_runs(tmp_path)[1:], stream, env)
+    assert stream.getvalue().splitlines()[-1] == (
+        f"warning: GITHUB_STEP_SUMMARY {tmp_path}/missing/s.md: the summary could not be "
+        "written: No such file or directory"
+    )

@@ -931,6 +931,7 @@ ORDER_FOREACH_FAILED = """\
         foreach failed at item 1 (steps under steps[3].foreach)
 """
 ORDER_SUMMARY = "failed: Order smoke test ✓: 6 passed, 2 failed, 2 skipped in 12s (exit 1)\n"
+ORDER_RECAP = f"failed steps:\n  signal order (steps[3].foreach[1].steps[0]): {ORDER_LINK}\n"
 
 
 def test_console_plain_output() -> None:
@@ -940,7 +941,6 @@ def test_console_plain_output() -> None:
 playbook: Order smoke test ✓ (playbooks/order.yaml) run 3f2a9c1b7d4e
   PASS  create order  (12ms, workflow order-1)
   PASS  start order  (500ms, 2 attempts, workflow order-1)
-        {ORDER_LINK}
       | balance: 12.50 €
       | <ok> & done
     PASS  log  (1ms)
@@ -948,17 +948,14 @@ playbook: Order smoke test ✓ (playbooks/order.yaml) run 3f2a9c1b7d4e
 {ORDER_SIGNAL_FAILED}{ORDER_FOREACH_FAILED}\
   SKIP  query status  (an earlier step failed)
   PASS  terminate order  (40ms, workflow order-1)
-        {ORDER_LINK}
   SKIP  log  (when was false ({{{{ inputs.dry_run }}}}))
-{ORDER_SUMMARY}"""
+{ORDER_RECAP}{ORDER_SUMMARY}"""
     )
 
 
 def test_console_verbose_shows_loop_iterations() -> None:
     verbose = console(order_run(), verbosity=1)
-    passed_iteration = (
-        f"    PASS  signal order  (100ms, workflow order-1)\n          {ORDER_LINK}\n"
-    )
+    passed_iteration = "    PASS  signal order  (100ms, workflow order-1)\n"
     assert passed_iteration + ORDER_SIGNAL_FAILED in verbose
     assert verbose.replace(passed_iteration, "", 1) == console(order_run())
 
@@ -972,10 +969,9 @@ def test_console_quiet_shows_failures_and_summary_only() -> None:
 def test_console_interrupted_and_error_runs() -> None:
     assert (
         console(interrupted_run())
-        == f"""\
+        == """\
 playbook: Runbook: drain queue (runbooks/drain.yaml) run 9d8c7b6a5f4e
     CANC  update drain  (1.5s, workflow drain-1, interrupted)
-          {DRAIN_LINK}
     CANC  sleep  (1.5s, interrupted)
   CANC  parallel  (1.5s, interrupted)
     | balance: 12.50 €
@@ -1005,7 +1001,7 @@ def test_console_live_progress_for_loops() -> None:
 playbook: Order smoke test ✓ (playbooks/order.yaml) run 3f2a9c1b7d4e
 \r\x1b[K  ... steps[3].foreach[0] running (0 steps done)\
 \r\x1b[K  ... steps[3].foreach[1] running (1 steps done)\r\x1b[K{ORDER_SIGNAL_FAILED}\
-{ORDER_FOREACH_FAILED}\
+{ORDER_FOREACH_FAILED}{ORDER_RECAP}\
 failed: Order smoke test ✓: 1 passed, 2 failed in 12s (exit 1)
 """
     )
