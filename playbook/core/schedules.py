@@ -29,7 +29,7 @@ from temporalio.client import (
 from playbook import deadline
 from playbook.core.aimed import aimed
 from playbook.core.stub import create_workflow, start_kwargs
-from playbook.durations import format_duration, parse_duration
+from playbook.durations import parse_duration
 from playbook.errors import InvalidOptions, TemporalError
 
 OVERLAP = ("skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all")
@@ -181,15 +181,28 @@ def _range_text(ranges: Sequence[ScheduleRange]) -> list[Any]:
     ]
 
 
+def spelt(delta: timedelta | None) -> str | None:
+    """A duration as a playbook writes it (``1h30m``, ``5m``, ``1500ms``): read back, it is
+    the same."""
+    if delta is None:
+        return None
+    ms = round(delta.total_seconds() * 1000)
+    if ms % 1000:
+        return f"{ms}ms"
+    seconds, parts = ms // 1000, []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts) or "0s"
+
+
 def spec_facts(spec: ScheduleSpec) -> dict[str, Any]:
     """A schedule's spec in the playbook's spelling (the server keeps cron as calendars)."""
     return {
         "cron": list(spec.cron_expressions),
         "intervals": [
-            {
-                "every": format_duration(i.every),
-                "offset": format_duration(i.offset) if i.offset else None,
-            }
+            {"every": spelt(i.every), "offset": spelt(i.offset) if i.offset else None}
             for i in spec.intervals
         ],
         "calendars": [
@@ -198,7 +211,7 @@ def spec_facts(spec: ScheduleSpec) -> dict[str, Any]:
         ],
         "start_at": _iso(spec.start_at),
         "end_at": _iso(spec.end_at),
-        "jitter": format_duration(spec.jitter) if spec.jitter else None,
+        "jitter": spelt(spec.jitter) if spec.jitter else None,
         "timezone": spec.time_zone_name,
     }
 
@@ -263,7 +276,7 @@ async def trigger(
                 else "the schedule dropped the trigger"
             )
             raise TemporalError(
-                f"trigger_schedule: {where} started no run within {format_duration(timeout)}: "
+                f"trigger_schedule: {where} started no run within {spelt(timedelta(seconds=timeout))}: "
                 f"{why}; give overlap: allow_all (or buffer_one) to start one anyway",
                 operation="trigger_schedule",
                 error_type="TriggerDropped",
