@@ -44,6 +44,14 @@ _include_root = click.option(
     help="Let include steps reach files anywhere under DIR (default: the playbook's folder).",
 )
 _INPUT_HELP = "Set an input (repeatable); the value is parsed by the input's type."
+_format = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON document on standard output, for tools (same exit codes).",
+)
 
 
 @cli.command()
@@ -53,16 +61,24 @@ _INPUT_HELP = "Set an input (repeatable); the value is parsed by the input's typ
     "--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file."
 )
 @_include_root
+@_format
 def validate(
     files: tuple[str, ...],
     inputs: tuple[str, ...],
     inputs_file: str | None,
     include_root: str | None,
+    output_format: str,
 ) -> int:
     """Check playbooks offline: schema, semantics and, when given, inputs."""
     from playbook.commands import validate as command
 
-    return command.run(files, inputs=inputs, inputs_file=inputs_file, include_root=include_root)
+    return command.run(
+        files,
+        inputs=inputs,
+        inputs_file=inputs_file,
+        include_root=include_root,
+        format=output_format,
+    )
 
 
 @cli.command()
@@ -72,13 +88,24 @@ def validate(
     "--inputs-file", type=click.Path(dir_okay=False), help="Inputs from a YAML or JSON file."
 )
 @_include_root
+@_format
 def plan(
-    file: str, inputs: tuple[str, ...], inputs_file: str | None, include_root: str | None
+    file: str,
+    inputs: tuple[str, ...],
+    inputs_file: str | None,
+    include_root: str | None,
+    output_format: str,
 ) -> int:
     """Show what a run would do, with inputs and vars rendered; offline."""
     from playbook.commands import plan as command
 
-    return command.run(file, inputs=inputs, inputs_file=inputs_file, include_root=include_root)
+    return command.run(
+        file,
+        inputs=inputs,
+        inputs_file=inputs_file,
+        include_root=include_root,
+        format=output_format,
+    )
 
 
 @cli.command("dev-server")
@@ -188,6 +215,12 @@ def dev_server(
     metavar="MODULE[:ATTR]",
     help="Host the workflows and activities that MODULE exports, in-process.",
 )
+@click.option(
+    "--worker-log",
+    type=click.Path(dir_okay=False),
+    help="Where the in-process workers' output goes (default: beside the reports, or a "
+    "temporary folder that the summary names).",
+)
 @click.option("--junit-xml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
 @click.option("--json-report", type=click.Path(dir_okay=False), help="Write a JSON report.")
 @click.option(
@@ -208,6 +241,25 @@ def dev_server(
 )
 @click.option("--yes", is_flag=True, help="Answer yes to every confirm step.")
 @click.option(
+    "--preflight/--no-preflight",
+    default=None,
+    help="Before the first step, check the namespace, that a worker polls each literal task "
+    "queue and that each literal search attribute is registered (default: the playbook's "
+    "preflight key, on).",
+)
+@click.option(
+    "--cleanup",
+    type=click.Choice(["none", "cancel", "terminate"]),
+    help="After finally, cancel or terminate every workflow the run started that still runs "
+    "(default: the playbook's cleanup key, none).",
+)
+@click.option(
+    "--verify/--no-verify",
+    default=None,
+    help="After the run, fail it if a workflow it started failed, timed out or was terminated "
+    "unexpectedly (default: the playbook's verify key).",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
@@ -218,6 +270,13 @@ def dev_server(
 @click.option("--ui-url", help="Base URL of the Temporal Web UI, for links.")
 @click.option("-v", "--verbose", count=True, help="Show every step, also inside loops.")
 @click.option("-q", "--quiet", is_flag=True, help="Show failures and the summary only.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colours on the console (auto: on a terminal, unless NO_COLOR; FORCE_COLOR forces).",
+)
 @_include_root
 def run_command(**options: Any) -> int:
     """Run playbooks against Temporal."""

@@ -88,6 +88,10 @@ class Playbook:
     """Whether running it talks to Temporal (an ``include`` is assumed to)."""
     input_values: Mapping[str, Any] | None = None
     """The checked inputs, when :func:`playbook.loader.load` was given some."""
+    preflight: bool = True
+    cleanup: str = "none"
+    verify: Mapping[str, Any] = field(default_factory=dict)
+    """Run-level hygiene (SPEC section 10): ``preflight``, ``cleanup``, ``verify``."""
 
     def line_of(self, path: YamlPath) -> int:
         """The line of a node, e.g. ``("steps", 3)``; of its deepest existing parent otherwise."""
@@ -124,6 +128,9 @@ def build(path: str, source: Source, includes: Mapping[str, Playbook]) -> Playbo
         finally_steps=cleanup,
         includes=dict(includes),
         uses_temporal=any(_talks_to_temporal(s) for top in (*steps, *cleanup) for s in top.walk()),
+        preflight=bool(data.get("preflight", True)),
+        cleanup=str(data.get("cleanup", "none")),
+        verify=dict(data.get("verify") or {}),
     )
 
 

@@ -15,6 +15,7 @@ import asyncio
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from playbook.commands.signals import Signals
@@ -23,6 +24,7 @@ from playbook.errors import PlaybookError, UsageError
 from playbook.report.paths import is_stdout
 
 if TYPE_CHECKING:
+    from playbook.environment.worker_log import WorkerLog
     from playbook.model import Playbook
     from playbook.records import RunResult
     from playbook.runner import Runner
@@ -53,6 +55,11 @@ class RunRequest:
     history_dir: str | None = None
     search_attributes: Sequence[str] = ()
     data_converter: str | None = None
+    worker_log: str | None = None
+    preflight: bool | None = None
+    cleanup: str | None = None
+    verify: bool | None = None
+    color: str = "auto"
 
     @property
     def reports(self) -> dict[str, str | None]:
@@ -83,6 +90,7 @@ async def run_async(request: RunRequest, signals: Signals | None = None) -> int:
     with signals.in_loop(asyncio.get_running_loop()):
         command.prepare()  # a usage error here: nothing started, no report
         error = await command.execute()
+        command.said_worker_log()
     try:
         code = command.write_reports()  # (a FIFO's reader is waited for outside the loop)
     finally:
@@ -124,6 +132,7 @@ class _Command:
             ui_url=request.ui_url,
             search_attributes=request.search_attributes,
             data_converter=request.data_converter,
+            worker_log=self._worker_log(),
         )
         problems = check(request.reports)
         if problems:
@@ -140,11 +149,37 @@ class _Command:
         if request.workers or self.environment.server or any(map(uses_temporal, self.playbooks)):
             from playbook import devserver
 
-            devserver.quiet_runtime()  # (imports temporalio: only when it is needed anyway)
+            # (imports temporalio: only when it is needed anyway)
+            devserver.quiet_runtime(forward=bool(request.workers))
         self.maskers = [self.environment.masker(p, i) for p, i in zip(self.playbooks, self.inputs)]
         self.results = [new_result(p) for p in self.playbooks]
         for result, masker in zip(self.results, self.maskers):
             result.masker = masker  # (the report writers mask with it)
+
+    def _worker_log(self) -> WorkerLog | None:
+        """``--worker-log``, or beside the first report file, or (made at its first line) in
+        a temporary folder; None without in-process workers."""
+        from playbook.environment.worker_log import WorkerLog
+
+        request = self.request
+        if not request.workers:
+            if request.worker_log:
+                raise UsageError(
+                    "--worker-log is the log of the in-process workers: give --worker too"
+                )
+            return None
+        path = request.worker_log
+        if path is None:
+            beside = next((p for p in request.reports.values() if p and not is_stdout(p)), None)
+            path = str(Path(beside).parent / "playbook-worker.log") if beside else None
+        return WorkerLog(Path(path) if path else None, self._masked)
+
+    def said_worker_log(self) -> None:
+        """The summary's last line: where the workers' output went (if they wrote any)."""
+        log = self.environment.worker_log
+        if log is not None and log.written:
+            self.console.write(f"worker log: {log.path} ({log.written} lines)\n")
+            self.console.flush()
 
     # -- start-up, the runs, teardown ------------------------------------------------------
 
@@ -206,6 +241,7 @@ class _Command:
 
     def _runner(self, playbook: Playbook, inputs: dict[str, Any]) -> Runner:
         from playbook.report.console import ConsoleReporter
+        from playbook.report.terminal import styling
         from playbook.runner import RunOptions, is_interactive
 
         request = self.request
@@ -214,10 +250,16 @@ class _Command:
             skip_tags=request.skip_tags,
             fail_fast=request.fail_fast,
             yes=request.yes,
+            preflight=request.preflight,
+            cleanup=request.cleanup,
+            verify=request.verify,
             # a question would land in the report on standard output
             interactive=is_interactive() and self.console is sys.stdout,
         )
-        reporter = ConsoleReporter(self.console, verbosity=request.verbosity)
+        style = styling(request.color, self.console)
+        reporter = ConsoleReporter(
+            self.console, verbosity=request.verbosity, colour=style.colour, bold=style.bold
+        )
         return self.environment.runner(playbook, inputs, options=options, reporter=reporter)
 
     async def _run(self, runners: list[Runner]) -> None:
@@ -337,4 +379,8 @@ class _Command:
                     f"error: {flag} {path}: the report could not be written: {reason}\n"
                 )
                 codes.append(130 if self.signals.count > before else 3)
+        from playbook.report import github
+
+        if github.active():  # annotations and the job summary (SPEC section 14)
+            github.publish(self.results, self.console)
         return worst_exit_code(codes)

@@ -24,6 +24,8 @@ from playbook.durations import format_duration
 from playbook.errors import OperationTimeout
 
 if TYPE_CHECKING:
+    from temporalio.client import Client
+
     from playbook.core.stub import WorkflowStub
 
 RECENT_POLL = timedelta(seconds=70)
@@ -42,11 +44,14 @@ class QueueView:
         return any(now - polled <= RECENT_POLL for polled in self.last_polls)
 
 
-def no_worker_words(view: QueueView, now: datetime) -> str | None:
-    """What a timeout's message should add about the queue's workers (``None``: one polls)."""
+def no_worker_words(view: QueueView, now: datetime, namespace: str | None = None) -> str | None:
+    """What a timeout's message should add about the queue's workers (``None``: one polls);
+    the preflight's line names the ``namespace`` too."""
     if view.recent(now):
         return None
-    where = f"task queue '{view.task_queue}'"
+    where = f"task queue '{view.task_queue}'" + (
+        f" in namespace '{namespace}'" if namespace else ""
+    )
     if not view.last_polls:
         return f"no worker is polling {where}"
     last = max(view.last_polls)
@@ -75,15 +80,22 @@ async def read_queue(stub: WorkflowStub) -> QueueView:
     if not task_queue:
         handle = stub.client.get_workflow_handle(stub.workflow_id, run_id=stub.run_id)
         task_queue = (await handle.describe(rpc_timeout=_RPC_TIMEOUT)).task_queue
-    response = await stub.client.workflow_service.describe_task_queue(
+    return await queue_view(stub.client, task_queue)
+
+
+async def queue_view(
+    client: Client, task_queue: str, timeout: timedelta = _RPC_TIMEOUT
+) -> QueueView:
+    """``task_queue`` and its workflow pollers, as the server lists them."""
+    response = await client.workflow_service.describe_task_queue(
         temporalio.api.workflowservice.v1.DescribeTaskQueueRequest(
-            namespace=stub.client.namespace,
+            namespace=client.namespace,
             task_queue=temporalio.api.taskqueue.v1.TaskQueue(
                 name=task_queue, kind=enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL
             ),
             task_queue_type=enums.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         ),
-        timeout=_RPC_TIMEOUT,
+        timeout=timeout,
     )
     return QueueView(task_queue, _polled(response.pollers))
 

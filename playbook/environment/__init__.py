@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from playbook.devserver import DevServer
+    from playbook.environment.worker_log import WorkerLog
     from playbook.model import Playbook
     from playbook.report import Reporter
     from playbook.runner import Runner, RunOptions
@@ -63,6 +64,7 @@ class RunEnvironment:
         flag_prefix: str = "--",
         search_attributes: Sequence[str] = (),
         data_converter: str | None = None,
+        worker_log: WorkerLog | None = None,
     ) -> None:
         from playbook.environment import attributes
 
@@ -85,6 +87,8 @@ class RunEnvironment:
         self.embedded: Connection | None = None
         self._dev_server: DevServer | None = None
         self._specs: list[Any] = []
+        self.worker_log = worker_log
+        """Where the hosted workers' own output goes (None: where it would go anyway)."""
         self._converter_ref = data_converter
         self.data_converter: Any = None
         """The DataConverter of every client and hosted worker: ``--data-converter``'s, or
@@ -174,6 +178,8 @@ class RunEnvironment:
 
         connection = self.connection(playbook, inputs or {})
         client = await self.client(replace(connection, lazy=False))
+        if self.worker_log is not None:  # (closed after the workers have stopped)
+            self._stack.enter_context(self.worker_log.capture())
         try:
             await self._stack.enter_async_context(devserver.hosted_workers(client, self._specs))
         except PlaybookError:
@@ -294,6 +300,9 @@ class RunEnvironment:
         async def client_factory() -> Client:
             return await self.client(connection or self.connection(playbook, values, overrides))
 
+        from playbook.runner.hygiene import CoreChecks
+
+        options.worker_queues = frozenset(s.task_queue for s in self._specs)  # (preflight)
         shared = Shared(
             result=new_result(playbook, address=address, namespace=namespace),
             options=options,
@@ -301,7 +310,10 @@ class RunEnvironment:
             masker=masker,
             client_factory=client_factory,
             sleep=self.sleep,
+            checks=CoreChecks(client_factory),
         )
+        if self.worker_log is not None and self._specs:
+            shared.worker_quote = self.worker_log.quote
         return Runner(playbook, values, shared)
 
 

@@ -16,7 +16,7 @@ from playbook.durations import format_duration
 from playbook.errors import ConnectionFailed, PlaybookError
 from playbook.expect import Outcome, judge
 from playbook.records import RunResult, StepRecord
-from playbook.runner import nested, retry, select, values
+from playbook.runner import dry_run, hygiene, nested, preflight, retry, select, values
 from playbook.runner.bugs import BugFound
 from playbook.runner.env import Scope, StepEnv, template_context
 from playbook.runner.state import Shared, ui_link
@@ -102,7 +102,8 @@ class Runner:
                 bugs.EXIT_CODE,
             )
         self._in_finally = True
-        await self._stage(nested.cleanup(self, self.playbook.finally_steps, "finally"))
+        finished = await self._stage(nested.cleanup(self, self.playbook.finally_steps, "finally"))
+        await self._stage(hygiene.after_run(self, finished=finished))  # cleanup, verify
         return self._close(began)
 
     def _failed(self, message: str, code: int) -> None:
@@ -110,9 +111,9 @@ class Runner:
         result.error = result.error or self.shared.masker.text(message)
         self.shared.worst(code)
 
-    async def _stage(self, coroutine: Awaitable[None]) -> None:
+    async def _stage(self, coroutine: Awaitable[None]) -> bool:
         """Run one stage (the steps, then ``finally``) as a task that :meth:`interrupt` can
-        cancel; an interrupt ends the stage, any other cancellation goes on up."""
+        cancel; an interrupt ends the stage (False), any other cancellation goes on up."""
         self._current = asyncio.ensure_future(coroutine)
         try:
             await self._current
@@ -122,6 +123,8 @@ class Runner:
             self.shared.interrupted = True
             self.shared.exit_code = 130
             self.shared.result.error = self.shared.result.error or "interrupted"
+            return False
+        return True
 
     def _close(self, began: float) -> RunResult:
         shared = self.shared
@@ -140,6 +143,7 @@ class Runner:
             and (self.playbook.uses_temporal)
         ):
             await self.client()
+            await preflight.check(self)
         await self.sequence(self.playbook.steps, f"{self.prefix}steps", self.root, self.depth)
 
     def render_vars(self) -> None:
@@ -220,6 +224,8 @@ class Runner:
             record.status, record.reason = "skipped", reason
             shared.reporter.step_finished(record)
             return record
+        if shared.options.dry_run and (why := dry_run.held(step, scope)) is not None:
+            return self._held(record, env, step, why)
         self._aim(record, scope, step)
         record.started_at = shared.clock.iso()
         shared.reporter.step_started(record)
@@ -279,6 +285,17 @@ class Runner:
         except PlaybookError as e:
             return Outcome(step.kind, error=e)
 
+    def _held(self, record: StepRecord, env: StepEnv, step: Step, why: str) -> StepRecord:
+        """``--dry-run``: the step is recorded with its rendered request, not run."""
+        self._aim(record, env.scope, step)
+        failed = dry_run.hold(record, env, step, why)
+        if failed is not None:
+            return self._finish(record, env, step, failed)
+        if record.id:
+            env.scope.records[record.id] = record.view()
+        self.shared.reporter.step_finished(record)
+        return record
+
     def _bug(self, record: StepRecord, error: BaseException) -> BugFound:
         """Record a bug of ours on the step that met it (once: an enclosing step that sees
         it come up from a nested one is marked too, with a pointer to it)."""
@@ -325,6 +342,9 @@ class Runner:
         shared = self.shared
         masker = shared.masker
         scope = env.scope
+        workflow_id = record.workflow_id  # (before masking: the worker log knows it so)
+        if step.expect is not None:  # (verify: what it expected of its workflow is no surprise)
+            shared.ledger.expect(record.workflow_id)
         self._mask_ids(record)
         record.result = masker.data(outcome.result)
         record.error = masker.data(outcome.error_record())
@@ -344,6 +364,8 @@ class Runner:
                 }
         else:
             record.status = "passed" if outcome.ok else "failed"
+        if record.status == "failed" and workflow_id and shared.worker_quote and record.error:
+            record.error["message"] += shared.worker_quote(workflow_id)
         if record.status == "failed" and not (
             record.continue_on_error and not shared.options.fail_fast
         ):
@@ -373,6 +395,7 @@ class Runner:
             env.record.request = self.shared.masker.data({kind: spec})
             value = await self.shared.actions[kind](Call(kind, spec, env))
             if isinstance(value, Done):
+                self.shared.ledger.noted(kind, value.workflow_id, value.run_id)
                 self._touched(env.record, value.workflow_id, value.run_id)
                 env.record.reason = value.note or env.record.reason
                 value = value.value

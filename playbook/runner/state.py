@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from playbook.actions import REGISTRY, Action
 from playbook.records import RunResult
+from playbook.runner.hygiene import Ledger, ServerChecks
 from playbook.secrets import Masker
 
 if TYPE_CHECKING:
@@ -53,6 +54,14 @@ class RunOptions:
     interactive: bool = False
     ui_url: str | None = None
     namespace: str = "default"
+    # run-level hygiene (SPEC section 10); None: as the playbook says
+    preflight: bool | None = None
+    cleanup: str | None = None
+    verify: bool | None = None
+    worker_queues: frozenset[str] = frozenset()
+    """The task queues of the run's own ``--worker``s (the preflight counts them as polled)."""
+    dry_run: bool = False
+    """``--dry-run``: only read-only actions and control steps run (:mod:`.dry_run`)."""
 
 
 @dataclass
@@ -73,6 +82,13 @@ class Shared:
     exit_code: int = 0
     interrupted: bool = False
     include_depth: int = 0
+    worker_quote: Callable[[str], str] | None = None
+    """What a failing step of a workflow appends to its message: the in-process worker's
+    last lines from that workflow (``--worker``; None without in-process workers)."""
+    checks: ServerChecks | None = None
+    """What preflight, cleanup and verify ask the server (None: nothing to ask)."""
+    ledger: Ledger = field(default_factory=Ledger)
+    """The workflows this run started, and those a step expected to end."""
 
     def worst(self, code: int) -> None:
         """Raise the run's exit code to ``code`` if that is worse (130 > 3 > 2 > 1 > 0)."""
