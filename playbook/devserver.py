@@ -352,13 +352,29 @@ def _is_async(activity: object) -> bool:
     return inspect.iscoroutinefunction(activity) or inspect.iscoroutinefunction(call)
 
 
-def quiet_runtime() -> None:
+def quiet_runtime(*, forward: bool = False) -> None:
     """Keep the SDK core's warnings (about the test server's version, say) out of the
-    console: a run's own output says what went wrong. Errors still show."""
-    from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+    console: a run's own output says what went wrong. Errors still show; with ``forward``
+    (in-process workers), warnings and errors go to the ``temporalio.core`` logger instead,
+    which the worker log takes."""
+    import logging
 
+    from temporalio.runtime import (
+        LogForwardingConfig,
+        LoggingConfig,
+        Runtime,
+        TelemetryConfig,
+        TelemetryFilter,
+    )
+
+    level = "WARN" if forward else "ERROR"
+    forwarding = (
+        LogForwardingConfig(logger=logging.getLogger("temporalio.core")) if forward else None
+    )
     telemetry = TelemetryConfig(
-        logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+        logging=LoggingConfig(
+            filter=TelemetryFilter(core_level=level, other_level=level), forwarding=forwarding
+        )
     )
     Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
 
