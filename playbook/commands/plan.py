@@ -212,6 +212,8 @@ class _Planner:
                 nested.append(("", child.steps, child))
                 if child.finally_steps:
                     nested.append(("finally:", child.finally_steps, child))
+        elif isinstance(body, Mapping):  # list, count, task_queue...: every field as given
+            fields = list(body.items())
         if step.id is not None and action != "create":
             title += f" (id: {step.id})"
         if step.named:
@@ -284,7 +286,12 @@ def run(
     inputs: Sequence[str] = (),
     inputs_file: str | None = None,
     include_root: str | None = None,
+    format: str = "text",
 ) -> int:
+    if format == "json":
+        from playbook.commands.plan_json import run_json
+
+        return run_json(file, inputs=inputs, inputs_file=inputs_file, include_root=include_root)
     given = gather_inputs(inputs, inputs_file)
     playbook = load(file, include_root=include_root)
     click.echo(plan_text(playbook, given))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import io
+import json
 import os
 import pty
 import re
@@ -493,3 +494,228 @@ def test_github_summary_that_cannot_be_written(tmp_path: Path) -> None:
         f"warning: GITHUB_STEP_SUMMARY {tmp_path}/missing/s.md: the summary could not be "
         "written: No such file or directory"
     )
+
+
+# -- validate and plan --format json; reports on standard output ----------------------------
+
+GOOD = "version: 1\nname: good\nsteps:\n  - log: hi\n"
+BAD = "version: 1\nname: bad\nsteps:\n  - lg: hi\n  - sleep: soon\n"
+PLANNED = """\
+version: 1
+name: planned
+inputs:
+  count: {type: integer, default: 2, description: How many}
+  token: {type: string, secret: true, required: true}
+vars:
+  label: "n={{ inputs.count }}"
+steps:
+  - id: order
+    create: {type: Order, task_queue: q, workflow_id: "order-{{ vars.label }}"}
+  - foreach: {items: "{{ range(inputs.count) }}", as: i, steps: [{log: "{{ i }}"}]}
+    when: inputs.count > 1
+    timeout: 10s
+finally:
+  - log: "token {{ inputs.token }}"
+"""
+
+
+def invoke(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_piped(cwd, list(args), {})
+
+
+def test_validate_format_json(tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(BAD, encoding="utf-8")
+    done = invoke(tmp_path, "validate", "--format", "json", "good.yaml", "bad.yaml", "missing.yaml")
+    assert (done.returncode, done.stderr) == (2, "")
+    assert json.loads(done.stdout) == {
+        "valid": False,
+        "files": [
+            {"file": "good.yaml", "valid": True},
+            {"file": "bad.yaml", "valid": False},
+            {"file": "missing.yaml", "valid": False},
+        ],
+        "problems": [
+            {
+                "file": "bad.yaml",
+                "line": 4,
+                "column": 5,
+                "path": "steps[0].lg",
+                "message": "unknown key 'lg'; did you mean 'log'?",
+            },
+            {
+                "file": "bad.yaml",
+                "line": 5,
+                "column": 12,
+                "path": "steps[1].sleep",
+                "message": "'soon' is not a duration; a duration is like 500ms, 10s, 1m30s, "
+                "2h, 1d, PT10S, or a number of seconds",
+            },
+            {
+                "file": "missing.yaml",
+                "line": 1,
+                "column": 1,
+                "path": None,
+                "message": "the file does not exist; check the path",
+            },
+        ],
+    }
+    good = invoke(tmp_path, "validate", "--format", "json", "good.yaml")
+    assert good.returncode == 0
+    assert json.loads(good.stdout) == {
+        "valid": True,
+        "files": [{"file": "good.yaml", "valid": True}],
+        "problems": [],
+    }
+    (tmp_path / "planned.yaml").write_text(PLANNED, encoding="utf-8")
+    inputs = invoke(tmp_path, "validate", "--format", "json", "planned.yaml", "-i", "count=x")
+    assert inputs.returncode == 2
+    assert json.loads(inputs.stdout)["problems"] == [
+        {
+            "file": "planned.yaml",
+            "line": None,
+            "column": None,
+            "path": "inputs",
+            "message": "input 'count' (How many): 'x' is not an integer; give a whole number "
+            "such as 5",
+        }
+    ]
+
+
+def test_plan_format_json(tmp_path: Path) -> None:
+    (tmp_path / "planned.yaml").write_text(PLANNED, encoding="utf-8")
+    done = invoke(tmp_path, "plan", "--format", "json", "planned.yaml", "-i", "token=s3cr3t")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "s3cr3t" not in done.stdout
+    assert json.loads(done.stdout) == {
+        "plan_version": 1,
+        "valid": True,
+        "file": "planned.yaml",
+        "playbook": "planned",
+        "description": "",
+        "tags": [],
+        "connection": {},
+        "inputs": {
+            "count": {
+                "type": "integer",
+                "value": 2,
+                "missing": False,
+                "required": False,
+                "secret": False,
+                "default": 2,
+                "description": "How many",
+            },
+            "token": {
+                "type": "string",
+                "value": "***",
+                "missing": False,
+                "required": True,
+                "secret": True,
+                "default": None,
+                "description": None,
+            },
+        },
+        "vars": {"label": "n=2"},
+        "steps": [
+            {
+                "number": "1",
+                "file": "planned.yaml",
+                "line": 9,
+                "path": "steps[0]",
+                "action": "create",
+                "id": "order",
+                "name": "create order",
+                "workflow": None,
+                "when": None,
+                "fields": {"type": "Order", "task_queue": "q", "workflow_id": "order-n=2"},
+                "common": {},
+            },
+            {
+                "number": "2",
+                "file": "planned.yaml",
+                "line": 11,
+                "path": "steps[1]",
+                "action": "foreach",
+                "id": None,
+                "name": "foreach",
+                "workflow": None,
+                "when": "inputs.count > 1",
+                "fields": {
+                    "items": [0, 1],
+                    "as": "i",
+                    "steps": [{"log": "{{ i }}"}],
+                },
+                "common": {"timeout": "10s"},
+                "steps": [
+                    {
+                        "number": "2.1",
+                        "file": "planned.yaml",
+                        "line": 11,
+                        "path": "steps[1].foreach.steps[0]",
+                        "action": "log",
+                        "id": None,
+                        "name": "log",
+                        "workflow": None,
+                        "when": None,
+                        "fields": "{{ i }}",
+                        "common": {},
+                    }
+                ],
+            },
+        ],
+        "finally": [
+            {
+                "number": "1",
+                "file": "planned.yaml",
+                "line": 15,
+                "path": "finally[0]",
+                "action": "log",
+                "id": None,
+                "name": "log",
+                "workflow": None,
+                "when": None,
+                "fields": "token {{ inputs.token }}",
+                "common": {},
+            }
+        ],
+    }
+
+
+def test_plan_format_json_of_invalid_input(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(BAD, encoding="utf-8")
+    done = invoke(tmp_path, "plan", "--format", "json", "bad.yaml")
+    assert (done.returncode, done.stderr) == (2, "")
+    assert [p["path"] for p in json.loads(done.stdout)["problems"]] == [
+        "steps[0].lg",
+        "steps[1].sleep",
+    ]
+    (tmp_path / "planned.yaml").write_text(PLANNED, encoding="utf-8")
+    unknown = invoke(tmp_path, "plan", "--format", "json", "planned.yaml", "-i", "nope=1")
+    assert unknown.returncode == 2
+    assert json.loads(unknown.stdout) == {
+        "valid": False,
+        "problems": [
+            {
+                "file": "planned.yaml",
+                "line": None,
+                "column": None,
+                "path": "inputs",
+                "message": "unknown input 'nope'; declared inputs: count, token",
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("flag", ["--json-report", "--junit-xml"])
+def test_a_report_on_standard_output(tmp_path: Path, flag: str) -> None:
+    (tmp_path / "gate.yaml").write_text(FAILING, encoding="utf-8")
+    done = invoke(tmp_path, "run", "gate.yaml", flag, "-")
+    assert done.returncode == 1
+    assert not (tmp_path / "-").exists()
+    # standard output holds the report and nothing else; the console is on standard error
+    if flag == "--json-report":
+        assert json.loads(done.stdout)["runs"][0]["counts"]["failed"] == 1
+    else:
+        JUNIT_XSD.validate(done.stdout)
+    assert done.stderr.splitlines()[0].startswith("playbook: gate (gate.yaml) run ")
+    assert done.stderr.splitlines()[-1].startswith("failed: gate: 1 passed, 1 failed in ")
