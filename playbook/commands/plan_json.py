@@ -106,12 +106,12 @@ def plan_document(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any
     masker = Masker(environment_secrets(os.environ))
     planner = _Planner(playbook, values, secrets, masker)
     walker = _JsonPlanner(planner)
-    connection = {
+    connection: dict[str, Any] = {
         key: _MASK if key in _SECRET_CONNECTION else walker.value(item)
         for key, item in playbook.connection.items()
     }
-    if isinstance(connection.get("tls"), Mapping):
-        tls = connection["tls"]
+    tls = connection.get("tls")
+    if isinstance(tls, Mapping):
         connection["tls"] = {k: _MASK if k in _SECRET_CONNECTION else v for k, v in tls.items()}
     rendered_vars: dict[str, Any] = {}
     for name, item in playbook.vars.items():
