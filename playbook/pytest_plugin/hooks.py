@@ -58,12 +58,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(ini: playbook_search_attributes)",
     )
     group.addoption(
+        "--playbook-data-converter",
+        metavar="MODULE:ATTR",
+        help="the temporalio DataConverter of the session's clients and workers "
+        "(ini: playbook_data_converter)",
+    )
+    group.addoption(
+        "--playbook-codec-endpoint",
+        metavar="URL",
+        help="a codec server for the payloads (ini: playbook_codec_endpoint)",
+    )
+    group.addoption(
+        "--playbook-codec-auth",
+        metavar="VALUE",
+        help="Authorization header for the codec server (or set TEMPORAL_CODEC_AUTH); "
+        "never printed",
+    )
+    group.addoption(
         "--playbook-ui-url",
         metavar="URL",
         help="Temporal UI base URL for the links in reports (ini: playbook_ui_url)",
     )
     group.addoption(
         "--playbook-yes", action="store_true", default=None, help="answer yes to every confirm step"
+    )
+    group.addoption(
+        "--playbook-no-preflight",
+        action="store_true",
+        default=None,
+        help="skip the preflight checks before each playbook's first step",
     )
     parser.addini(
         "playbook_files",
@@ -92,6 +115,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="playbook inputs (NAME=VALUE), one a line",
     )
     parser.addini("playbook_ui_url", help="Temporal UI base URL for the links in reports")
+    parser.addini("playbook_data_converter", help="the session's DataConverter (MODULE:ATTR)")
+    parser.addini("playbook_codec_endpoint", help="a codec server for the payloads (URL)")
     parser.addini(
         "playbook_search_attributes",
         type="linelist",
@@ -111,6 +136,9 @@ class Settings:
     ui_url: str | None = None
     yes: bool = False
     search_attributes: list[str] = field(default_factory=list)
+    preflight: bool | None = None
+    """False with --playbook-no-preflight; None: as each playbook says."""
+    data_converter: str | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -130,6 +158,8 @@ class Settings:
             "address": address,
             "namespace": option("namespace") or config.getini("playbook_namespace"),
             "api_key": option("api_key"),
+            "codec_endpoint": option("codec_endpoint") or config.getini("playbook_codec_endpoint"),
+            "codec_auth": option("codec_auth"),
         }
         from playbook.errors import UsageError
         from playbook.inputs import parse_cli_inputs
@@ -149,6 +179,8 @@ class Settings:
                 option("search_attribute") or config.getini("playbook_search_attributes")
             ),
             yes=bool(option("yes")),
+            preflight=False if option("no_preflight") else None,
+            data_converter=option("data_converter") or config.getini("playbook_data_converter"),
         )
 
 
@@ -170,7 +202,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     settings = config.stash[SESSION].settings
-    parts = [f"{k}={v}" for k, v in settings.connection.items() if k != "api_key"]
+    secret = ("api_key", "codec_auth")
+    parts = [f"{k}={v}" for k, v in settings.connection.items() if k not in secret]
     parts += ["dev server"] * settings.dev_server
     parts += [f"worker={w}" for w in settings.workers]
     parts += [f"input {name}" for name in settings.inputs]

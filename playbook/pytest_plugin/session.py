@@ -48,6 +48,7 @@ class PlaybookSession:
             ui_url=settings.ui_url,
             flag_prefix="--playbook-",
             search_attributes=settings.search_attributes,
+            data_converter=settings.data_converter or None,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -158,6 +159,7 @@ class PlaybookSession:
         skip_tags: frozenset[str] = frozenset(),
         yes: bool | None = None,
         fail_fast: bool = False,
+        hygiene: Mapping[str, Any] | None = None,
     ) -> RunResult:
         """Run one playbook; its console report goes to stdout (pytest captures it).
         ``inputs`` (values, not strings) go over the session's ``--playbook-input``s."""
@@ -178,6 +180,8 @@ class PlaybookSession:
             fail_fast=fail_fast,
             yes=self.settings.yes if yes is None else yes,
             interactive=False,
+            preflight=self.settings.preflight,
+            **(hygiene or {}),  # preflight, cleanup, verify given to run_playbook
         )
         # The loop thread writes to this test's stdout: the main thread waits meanwhile, so
         # pytest captures the report with the test (and -s shows it as it happens).
