@@ -241,6 +241,11 @@ def dev_server(
 )
 @click.option("--yes", is_flag=True, help="Answer yes to every confirm step.")
 @click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Run only read-only actions and control steps; report the others as would_run.",
+)
+@click.option(
     "--preflight/--no-preflight",
     default=None,
     help="Before the first step, check the namespace, that a worker polls each literal task "

@@ -4,7 +4,9 @@ them, the templates read them (``steps.<id>``) and the reports print them.
 Step statuses: ``passed``, ``failed``, ``skipped`` (not run: ``when`` was false, a tag
 filter, an earlier failure, or its workflow was never created) and ``canceled`` (stopped
 mid-flight by an interrupt or a failing sibling) and ``error`` (an internal error of ours
-stopped it: exit 3). Run statuses: ``passed``, ``failed``,
+stopped it: exit 3); under ``--dry-run`` also ``would_run`` (held: its
+request rendered, its action not called; counted only when there is one). Run statuses:
+``passed``, ``failed``,
 ``error`` (could not connect, or the server failed us), ``interrupted``, and ``skipped``
 (not started: ``--fail-fast`` after another file failed, or an interrupt).
 """

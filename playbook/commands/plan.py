@@ -4,7 +4,8 @@ The runbook's help page: name and description, inputs (type, default, descriptio
 value that would be used; secrets, and a secret input's default, as ``***``, missing
 required ones as ``<required>``),
 vars rendered in order, then every step with its action, target workflow and fields,
-nested steps indented, and the ``finally`` steps.
+nested steps indented, and the ``finally`` steps; a destructive action (``reset``, ``batch``,
+``terminate``...: :data:`playbook.actions.DESTRUCTIVE`) is marked ``[destructive]``.
 
 A template is rendered when everything it reads is known before a run: inputs that have a
 value (not secret), vars rendered so far. Templates that read ``steps``, ``run``, ``env``,
@@ -25,6 +26,7 @@ from typing import Any
 import click
 
 from playbook import numbers, templating
+from playbook.actions import DESTRUCTIVE
 from playbook.commands.validate import gather_inputs
 from playbook.errors import InvalidInputs, TemplateError
 from playbook.inputs import resolve_inputs, secret_names
@@ -218,6 +220,8 @@ class _Planner:
             title += f" (id: {step.id})"
         if step.named:
             title += f" -- {step.name}"
+        if action in DESTRUCTIVE:  # (SPEC section 12: --dry-run never runs these)
+            title += "  [destructive]"
         self.lines.append(f"{indent}{number}. {title}")
         pad = indent + " " * (len(number) + 2)
         when = [("when", step.when)] if step.when is not None else []

@@ -48,6 +48,7 @@ class RunRequest:
     skip_tags: frozenset[str] = frozenset()
     fail_fast: bool = False
     yes: bool = False
+    dry_run: bool = False
     jobs: int = 1
     verbosity: int = 0
     ui_url: str | None = None
@@ -250,6 +251,7 @@ class _Command:
             skip_tags=request.skip_tags,
             fail_fast=request.fail_fast,
             yes=request.yes,
+            dry_run=request.dry_run,
             preflight=request.preflight,
             cleanup=request.cleanup,
             verify=request.verify,

@@ -27,6 +27,7 @@ LABELS = {
     "skipped": "SKIP",
     "canceled": "CANC",
     "error": "ERR!",
+    "would_run": "DRY ",  # --dry-run held it
 }
 COLOURS = {
     "passed": "green",
@@ -34,6 +35,7 @@ COLOURS = {
     "skipped": "yellow",
     "canceled": "magenta",
     "error": "red",
+    "would_run": "cyan",
 }
 
 _BAD = ("failed", "error")
@@ -184,7 +186,7 @@ class ConsoleReporter:
     def run_finished(self, result: RunResult) -> None:
         self._masker = result.masker
         counts = result.counts()
-        parts = [f"{counts[k]} {k}" for k in STEP_STATUSES if counts[k]]
+        parts = [f"{counts[k]} {k}" for k in (*STEP_STATUSES, "would_run") if counts.get(k)]
         if result.error and result.status != "passed":
             for line in self._lines(f"error: {result.error}"):
                 self._write(self._style(line, fg="red"))

@@ -206,7 +206,7 @@ def _step_case(result: RunResult, record: StepRecord) -> ET.Element:
         if record.ui_link:
             text += f"\n{record.ui_link}"
         failure.text = _xml_text(text)
-    elif record.status in ("skipped", "canceled"):
+    elif record.status in ("skipped", "canceled", "would_run"):  # (would_run: --dry-run)
         ET.SubElement(case, "skipped", message=_xml_text(record.reason or record.status))
     if record.logs:
         ET.SubElement(case, "system-out").text = _xml_text("\n".join(record.logs))

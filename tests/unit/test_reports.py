@@ -331,9 +331,11 @@ def test_report_schema_matches_the_records() -> None:
     assert list(defs["run"]["properties"]) == list(run)
     assert defs["run"]["required"] == list(run)
     assert list(json_report([])) == REPORT_SCHEMA["required"]
-    assert tuple(defs["step"]["properties"]["status"]["enum"]) == STEP_STATUSES
+    # (SPEC section 12: --dry-run's held steps, counted only when there is one)
+    assert tuple(defs["step"]["properties"]["status"]["enum"]) == (*STEP_STATUSES, "would_run")
     assert set(defs["run"]["properties"]["status"]["enum"]) == {*RUN_STATUSES, "skipped"}
-    assert list(defs["run"]["properties"]["counts"]["properties"]) == list(STEP_STATUSES)
+    counted = list(defs["run"]["properties"]["counts"]["properties"])
+    assert counted == [*STEP_STATUSES, "would_run"]
     actions = {
         k.removeprefix("action_") for k in PLAYBOOK_SCHEMA["$defs"] if k.startswith("action_")
     }
