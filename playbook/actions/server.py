@@ -48,8 +48,8 @@ def _choice(call: Call, field: str, value: Any, choices: tuple[str, ...]) -> str
 
 
 async def list_(call: Call) -> Done:
-    """The executions matching ``query``: at most ``limit`` (default 100), the most recently
-    started first; when more match, the record's note says so."""
+    """The executions matching ``query``: at most ``limit`` (default 100), in the server's
+    order; when more match, the record's note says so."""
     limit = _limit(call)
     query = _query(call)
     client = await call.env.client()

@@ -54,8 +54,9 @@ async def execution(item: WorkflowExecution) -> dict[str, Any]:
 async def list_workflows(
     client: Client, query: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The first ``limit`` executions matching ``query`` (the server's order: the most
-    recently started first), and whether more match."""
+    """The first ``limit`` executions matching ``query``, and whether more match. The
+    server's order: running ones first, the most recently started first, then closed ones,
+    the most recently closed first."""
 
     async def fetch() -> tuple[list[dict[str, Any]], bool]:
         found: list[dict[str, Any]] = []

@@ -49,6 +49,10 @@ def _pattern_message(pattern: str, value: Any) -> str:
             "the include path cannot be a template; write the path of the file, relative "
             "to this playbook"
         )
+    if pattern == DEFS["event_type"]["pattern"]:
+        words = [w for w in re.split(r"[^A-Za-z]+", str(value)) if w]
+        spelt = "".join(w[:1].upper() + w[1:] for w in words) or "ActivityTaskFailed"
+        return f"{shown} is not an event type as Temporal spells it; write it like {spelt!r}"
     return f"{shown} does not have the expected form ({pattern})"
 
 
