@@ -179,7 +179,8 @@ class _Command:
         """The summary's last line: where the workers' output went (if they wrote any)."""
         log = self.environment.worker_log
         if log is not None and log.written:
-            self.console.write(f"worker log: {log.path} ({log.written} lines)\n")
+            lines = f"{log.written} line" + "s" * (log.written != 1)
+            self.console.write(f"worker log: {log.path} ({lines})\n")
             self.console.flush()
 
     # -- start-up, the runs, teardown ------------------------------------------------------

@@ -34,6 +34,7 @@ QUOTED = 5
 """Entries (a print, a log record) of its workflow's worker output that a failing step's
 message quotes: the last ones, each on one line."""
 _KEPT_WORKFLOWS = 1000
+_USER_LOGGERS = ("temporalio.workflow", "temporalio.activity")
 # What temporalio's loggers append to a message ("({'activity_id': '1', ...})"): the log
 # file keeps it, a quote in a step's message (which names the workflow) leaves it out.
 _CONTEXT = re.compile(r" \(\{'[^\n]*?\}\)(?= \.\.\. |$)")
@@ -104,15 +105,18 @@ class WorkerLog:
         out, err = sys.stdout, sys.stderr
         sys.stdout = _Router(out, self, "stdout")  # type: ignore[assignment]
         sys.stderr = _Router(err, self, "stderr")  # type: ignore[assignment]
-        root, temporal = logging.getLogger(), logging.getLogger("temporalio")
+        root = logging.getLogger()
+        # workflow.logger.info() and activity.logger.info() are what samples use; the
+        # worker's own INFO lines (shutting down...) stay out
+        levels = {name: logging.getLogger(name).level for name in _USER_LOGGERS}
+        for name, level in levels.items():
+            if level == logging.NOTSET:
+                logging.getLogger(name).setLevel(logging.INFO)
         # handlers that a module set up (logging.basicConfig, say) print no worker records
         others = list(root.handlers)
         for other in others:
             other.addFilter(_outside_workers)
         handler = _Handler(self, err if not others else None)
-        level = temporal.level
-        if level == logging.NOTSET:
-            temporal.setLevel(logging.INFO)  # workflow.logger.info() is what samples use
         root.addHandler(handler)
         try:
             yield
@@ -120,7 +124,8 @@ class WorkerLog:
             root.removeHandler(handler)
             for other in others:
                 other.removeFilter(_outside_workers)
-            temporal.setLevel(level)
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)
             if isinstance(sys.stdout, _Router):
                 sys.stdout = out
             if isinstance(sys.stderr, _Router):
