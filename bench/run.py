@@ -9,7 +9,9 @@ that serves every contender, then measures:
 * per-step overhead: signals, queries and updates one after another on one workflow,
   (a) playbook ``foreach`` vs (b) a plain SDK loop vs (c) a ``temporal`` CLI call each;
 * cold start: ``playbook validate`` and an offline ``playbook run`` against bare Python;
-* memory: peak RSS of a 10,000-item ``foreach`` at concurrency 100.
+* memory: peak RSS of a 10,000-item ``foreach`` at concurrency 100;
+* scale (bench/scale.py): peak RSS of a 10,000-, 20,000- and 100,000-item ``foreach`` with
+  both reports, and the fan-out's client CPU per execution against the SDK script's.
 
 Every figure that can depend on the machine is a ratio of contenders measured in this same
 run. Prints a table and writes bench/results.json. See bench/README.md.
@@ -40,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import scale  # noqa: E402
 from playbook import devserver  # noqa: E402
 
 PY = sys.executable
@@ -80,8 +83,11 @@ GOALS = {
     "steps_cli_over_a": (">=", 10.0),
     "validate_cold_s": ("<=", 0.4),
     "memory_10k_mb": ("<=", 250.0),
+    "scale_largest_mb": ("<=", 250.0),
+    "scale_largest_over_middle": ("<=", 1.5),
+    "fanout_cpu_a_over_b": ("<=", 1.15),
 }
-BENCHES = ("fanout", "steps", "cold", "memory")
+BENCHES = ("fanout", "steps", "cold", "memory", "scale")
 
 
 class BenchFailed(Exception):
@@ -583,6 +589,9 @@ def goals(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "steps_cli_over_a": results.get("steps", {}).get("cli_over_a"),
         "validate_cold_s": results.get("cold", {}).get("validate_cpu_s"),
         "memory_10k_mb": results.get("memory", {}).get("peak_mb"),
+        "scale_largest_mb": results.get("scale", {}).get("largest_mb"),
+        "scale_largest_over_middle": results.get("scale", {}).get("largest_over_middle"),
+        "fanout_cpu_a_over_b": results.get("scale", {}).get("fanout", {}).get("cpu_a_over_b"),
     }
     out = {}
     for name, (op, target) in GOALS.items():
@@ -663,6 +672,8 @@ def table(results: dict[str, Any]) -> str:
         add(f"peak RSS ({m['tool']}), foreach concurrency {m['concurrency']}")
         for name, row in m["cases"].items():
             add(f"  {name:40} {row['peak_rss_mb']:6.0f} MB  ({row['wall_s']:.1f}s)")
+    if "scale" in results:
+        lines.extend(scale.table_lines(results["scale"]))
     add("")
     add("goals")
     for name, g in results["goals"].items():
@@ -679,6 +690,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         action="store_true",
         help="also profile the playbook runs with pyinstrument (reports in the temp folder)",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="DIR",
+        help="scale: also measure the playbook of another tree, side by side (e.g. "
+        "`git worktree add /tmp/bench-before <commit>`)",
     )
     args = parser.parse_args(argv)
     only = [b.strip() for b in (args.only or ",".join(BENCHES)).split(",") if b.strip()]
@@ -701,6 +718,11 @@ def main(argv: list[str] | None = None) -> int:
                 results["cold"] = bench_cold(size)
             elif name == "memory":
                 results["memory"] = bench_memory(address, size)
+            elif name == "scale":
+                trees = {"playbook": scale.Tree(ROOT, _env, PY)}
+                if args.before:
+                    trees["before"] = scale.Tree(Path(args.before).resolve(), _env, PY)
+                results["scale"] = scale.bench_scale(address, mode, trees)
         if args.profile:
             print("profiles ...", flush=True)
             results["profiles"] = profile(address, size)
