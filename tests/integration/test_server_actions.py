@@ -399,3 +399,39 @@ async def test_refused_queries_and_bad_fields_fail_their_steps(
             "limit must be a whole number of at least 1, not 0",
         ),
     }
+
+
+CHAIN = """
+steps:
+  - id: loop
+    create: {type: Looper, task_queue: "{{ inputs.tq }}", execution_timeout: 1m}
+  - start: {workflow: loop, args: [3]}
+  - id: first
+    await_result: {workflow: loop, follow_runs: false, timeout: 20s}
+    expect: {status: continued_as_new}
+  - id: last
+    await_result: {workflow: loop, timeout: 20s}
+  - id: events
+    history: {workflow: loop, event_types: [WorkflowExecutionStarted, WorkflowExecutionCompleted]}
+"""
+
+
+async def test_continued_as_new_is_expected_and_history_reads_the_last_run(
+    tmp_path: Path, dev_server: Any, worker: str
+) -> None:
+    code, report = await run(tmp_path, CHAIN, dev_server, {"tq": worker})
+    assert failures(report) == []
+    assert code == 0
+    steps = by_id(report)
+    assert (steps["first"]["status"], steps["first"]["error"]["type"]) == (
+        "passed",
+        "ContinuedAsNew",
+    )
+    assert steps["last"]["result"] == 3
+    events = steps["events"]["result"]["events"]
+    assert [(e["type"], e["attributes"].get("input")) for e in events] == [
+        ("WorkflowExecutionStarted", [3, 3]),
+        ("WorkflowExecutionCompleted", None),
+    ]
+    assert events[1]["attributes"]["result"] == [3]
+    assert events[0]["attributes"]["continued_execution_run_id"] != steps["loop"]["run_id"]
