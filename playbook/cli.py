@@ -224,6 +224,11 @@ def dev_server(
 @click.option("--junit-xml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
 @click.option("--json-report", type=click.Path(dir_okay=False), help="Write a JSON report.")
 @click.option(
+    "--html-report",
+    type=click.Path(dir_okay=False),
+    help="Write a self-contained HTML report (summary, timeline, every step).",
+)
+@click.option(
     "--history-dir",
     type=click.Path(file_okay=False),
     metavar="DIR",

@@ -44,6 +44,7 @@ class RunRequest:
     workers: Sequence[str] = ()
     junit_xml: str | None = None
     json_report: str | None = None
+    html_report: str | None = None
     tags: frozenset[str] = frozenset()
     skip_tags: frozenset[str] = frozenset()
     fail_fast: bool = False
@@ -64,7 +65,11 @@ class RunRequest:
 
     @property
     def reports(self) -> dict[str, str | None]:
-        return {"--json-report": self.json_report, "--junit-xml": self.junit_xml}
+        return {
+            "--json-report": self.json_report,
+            "--junit-xml": self.junit_xml,
+            "--html-report": self.html_report,
+        }
 
 
 def _server(request: RunRequest) -> Server | None:
@@ -370,7 +375,13 @@ class _Command:
 
         codes = [r.exit_code for r in self.results] + ([130] if self.signals.interrupted else [])
         before = self.signals.count
-        writers = {"--json-report": write_json_report, "--junit-xml": write_junit_xml}
+        from playbook.report.html import write_html_report
+
+        writers = {
+            "--json-report": write_json_report,
+            "--junit-xml": write_junit_xml,
+            "--html-report": write_html_report,
+        }
         for flag, path in self.request.reports.items():
             if path is None:
                 continue
