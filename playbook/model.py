@@ -105,6 +105,22 @@ class Playbook:
         """Every step of the file (nested ones too, not those of included files)."""
         return tuple(s for top in (*self.steps, *self.finally_steps) for s in top.walk())
 
+    def every_step(self) -> tuple[Step, ...]:
+        """Every step of the file and of the files it includes (each file once)."""
+        found: list[Step] = []
+        seen: set[int] = set()
+        pending = [self]
+        while pending:
+            current = pending.pop(0)
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            for step in current.all_steps():
+                found.append(step)
+                if step.included is not None:
+                    pending.append(step.included)
+        return tuple(found)
+
     def with_inputs(self, values: Mapping[str, Any]) -> Playbook:
         return replace(self, input_values=dict(values))
 

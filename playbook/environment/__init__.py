@@ -87,6 +87,7 @@ class RunEnvironment:
         self.embedded: Connection | None = None
         self._dev_server: DevServer | None = None
         self._specs: list[Any] = []
+        self._playbooks: list[Playbook] = []
         self.worker_log = worker_log
         """Where the hosted workers' own output goes (None: where it would go anyway)."""
         self._converter_ref = data_converter
@@ -115,7 +116,10 @@ class RunEnvironment:
         from playbook import devserver
 
         flag = f"{self.flag_prefix}worker"
-        self._specs = [s for ref in self.workers for s in devserver.load_worker_specs(ref, flag)]
+        from playbook.environment.workers import place
+
+        specs = [s for ref in self.workers for s in devserver.load_worker_specs(ref, flag)]
+        self._specs = place(specs, self._playbooks, flag)
         self.data_converter = self._converter()
         if self.server == "dev":
             from playbook.environment.attributes import command_line
@@ -142,7 +146,10 @@ class RunEnvironment:
 
     def register_search_attributes(self, playbooks: Sequence[Playbook]) -> None:
         """On the embedded dev server, also register the search attributes that the
-        playbooks' ``create`` steps name literally (before :meth:`start`)."""
+        playbooks' ``create`` steps name literally (before :meth:`start`). The workers of
+        a module that exports no task queue serve the queues these playbooks give its
+        workflow types."""
+        self._playbooks = list(playbooks)
         if self.server == "dev":
             from playbook.environment.attributes import named_by
 

@@ -6,14 +6,20 @@ is :func:`playbook.devserver.hosted_workers`'s.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import sys
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from playbook.errors import UsageError
+from playbook.templating import is_template
+
+if TYPE_CHECKING:
+    from playbook.model import Playbook
 
 _SHAPE = (
     "export task_queue (a string), workflows (a list of @workflow.defn classes) and "
@@ -27,6 +33,7 @@ class WorkerSpec:
     """What a ``--worker`` module exports: a task queue, its workflows and activities."""
 
     task_queue: str
+    """The queue to poll; "" until :func:`place` gives one (a module with no export)."""
     workflows: list[type]
     activities: list[Callable[..., Any]]
     source: str
@@ -100,6 +107,12 @@ def _spec(item: object, reference: str, where: str) -> WorkerSpec:
         return getattr(item, name, getattr(item, name.upper(), None))
 
     task_queue, workflows, activities = get("task_queue"), get("workflows"), get("activities")
+    if task_queue is None and workflows is None and isinstance(item, types.ModuleType):
+        found = _decorated(item)
+        if found is not None:  # a plain module, as Temporal's samples are: see place()
+            return WorkerSpec(
+                "", *found, reference, {}, data_converter(get("data_converter"), where)
+            )
     if not isinstance(task_queue, str) or not task_queue:
         raise UsageError(f"{where}: no task_queue found; {_SHAPE}")
     options = get("worker_options")
@@ -122,6 +135,47 @@ def _spec(item: object, reference: str, where: str) -> WorkerSpec:
         dict(options or {}),
         data_converter(get("data_converter"), where),
     )
+
+
+def _decorated(module: types.ModuleType) -> tuple[list[type], list[Callable[..., Any]]] | None:
+    """The ``@workflow.defn`` classes and ``@activity.defn`` functions at the module's top
+    level (defined there or imported); None if it has no workflow."""
+    values = list(vars(module).values())
+    workflows = [v for v in values if isinstance(v, type) and _definition(v) is not None]
+    activities = [v for v in values if callable(v) and hasattr(v, "__temporal_activity_definition")]
+    return (workflows, activities) if workflows else None
+
+
+def _definition(value: object) -> Any:
+    return getattr(value, "__temporal_workflow_definition", None)
+
+
+def place(specs: list[WorkerSpec], playbooks: Sequence[Playbook], flag: str) -> list[WorkerSpec]:
+    """Give a module that exports no task queue (its workflows were found by their
+    decorators) the task queues that the playbooks' ``create`` steps of its workflow types
+    name literally: one worker per queue."""
+    placed: list[WorkerSpec] = []
+    for spec in specs:
+        if spec.task_queue:
+            placed.append(spec)
+            continue
+        names = [str(_definition(w).name) for w in spec.workflows]
+        queues: dict[str, None] = {}
+        for playbook in playbooks:
+            for step in playbook.every_step():
+                queue = step.fields.get("task_queue") if step.kind == "create" else None
+                if step.fields.get("type") in names and isinstance(queue, str):
+                    if not is_template(queue):
+                        queues[queue] = None
+        if not queues:
+            raise UsageError(
+                f"{flag} {spec.source}: the module exports no task_queue, and no create step "
+                f"names a task queue for its workflows ({', '.join(names)}); export task_queue "
+                "= '...' in the module (see docs/workers.md), or give the create steps of "
+                "those types a literal task_queue"
+            )
+        placed += [dataclasses.replace(spec, task_queue=queue) for queue in queues]
+    return placed
 
 
 def data_converter(value: object, where: str) -> Any:
