@@ -37,6 +37,17 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL (docs/cli.md: where to put it)."""
+    from click.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)
+    assert complete is not None  # (every choice has a class in click)
+    click.echo(complete(cli, {}, "playbook", "_PLAYBOOK_COMPLETE").source())
+
+
 _include_root = click.option(
     "--include-root",
     type=click.Path(file_okay=False),

@@ -719,3 +719,114 @@ def test_a_report_on_standard_output(tmp_path: Path, flag: str) -> None:
         JUNIT_XSD.validate(done.stdout)
     assert done.stderr.splitlines()[0].startswith("playbook: gate (gate.yaml) run ")
     assert done.stderr.splitlines()[-1].startswith("failed: gate: 1 passed, 1 failed in ")
+
+
+# -- shell completion, the pre-commit hook and the GitHub Action ----------------------------
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_completion_scripts(tmp_path: Path) -> None:
+    from click.shell_completion import get_completion_class
+
+    from playbook.cli import cli
+
+    for shell in ("bash", "zsh", "fish"):
+        done = invoke(tmp_path, "completion", shell)
+        complete = get_completion_class(shell)
+        assert complete is not None
+        assert done.returncode == 0
+        assert done.stdout == complete(cli, {}, "playbook", "_PLAYBOOK_COMPLETE").source() + "\n"
+    # what the bash script asks the command, and its answers
+    words = {"COMP_WORDS": "playbook run --col", "COMP_CWORD": "2"}
+    asked = run_piped(tmp_path, [], {**words, "_PLAYBOOK_COMPLETE": "bash_complete"})
+    assert asked.stdout == "plain,--color\n"
+    choices = {"COMP_WORDS": "playbook run --color a", "COMP_CWORD": "3"}
+    asked = run_piped(tmp_path, [], {**choices, "_PLAYBOOK_COMPLETE": "bash_complete"})
+    assert asked.stdout == "plain,auto\nplain,always\n"
+    bad = invoke(tmp_path, "completion", "tcsh")
+    assert bad.returncode == 2
+    assert "Invalid value for '{bash|zsh|fish}': 'tcsh' is not one of 'bash', 'zsh', 'fish'." in (
+        bad.stderr
+    )
+
+
+def test_pre_commit_hook() -> None:
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook == {
+        "id": "playbook-validate",
+        "name": "playbook validate",
+        "description": "Check temporal-playbook playbooks offline (schema, semantics, "
+        "includes); no server, no network.",
+        "entry": "playbook validate",
+        "language": "python",
+        "types": ["yaml"],
+        "files": r"(^|/)(playbooks?|runbooks?)/.*\.ya?ml$",
+        "require_serial": True,
+    }
+    files = re.compile(hook["files"])
+    assert files.search("playbooks/smoke.yaml") and files.search("ops/runbooks/drain.yml")
+    assert not files.search(".github/workflows/ci.yml")
+    # as pre-commit calls it: the entry, then the staged files that match
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    matched = [f for f in tracked if files.search(f)]
+    assert matched
+    done = subprocess.run(
+        [sys.executable, "-m", "playbook", *hook["entry"].split()[1:], *matched],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout.splitlines()[-1]) == (0, f"{len(matched)} files valid")
+
+
+def test_the_action_runs_playbooks_with_reports(tmp_path: Path) -> None:
+    import yaml
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) == {
+        "playbooks",
+        "args",
+        "junit-xml",
+        "json-report",
+        "html-report",
+        "python-version",
+        "install",
+    }
+    (step,) = [s for s in action["runs"]["steps"] if s.get("id") == "run"]
+    (tmp_path / "gate.yaml").write_text(FAILING, encoding="utf-8")
+    (tmp_path / "good.yaml").write_text(GOOD, encoding="utf-8")
+    output, summary = tmp_path / "output", tmp_path / "summary.md"
+    # the step's script as the runner runs it: bash, its env from the inputs' defaults
+    env = {
+        "PLAYBOOKS": "good.yaml gate.yaml",
+        "ARGS": "-q",
+        "JUNIT_XML": action["inputs"]["junit-xml"]["default"],
+        "JSON_REPORT": "",
+        "HTML_REPORT": "reports/report.html",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": str(tmp_path),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, **env},
+    )
+    assert done.returncode == 1, done.stderr
+    assert output.read_text() == "exit-code=1\n"
+    JUNIT_XSD.validate(str(tmp_path / "reports" / "playbook-junit.xml"))
+    assert (tmp_path / "reports" / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert "::error file=gate.yaml,line=5,title=gate%3A step 'check'" in done.stdout
+    assert summary.read_text(encoding="utf-8").startswith("## temporal-playbook: failed\n")
