@@ -12,6 +12,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -24,11 +25,14 @@ import pytest
 from playbook import core
 from playbook.devserver import env_without_temporal
 
+from . import ops_examples
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yaml"))
 RUNBOOK = "playbooks/runbook-terminate-order.yaml"
+CANCEL_RUNBOOK = "playbooks/runbook-cancel-open-orders.yaml"
 
 
 def playbook_cli(
@@ -68,6 +72,26 @@ def start_order(address: str) -> str:
     return workflow_id
 
 
+async def _start_orders(address: str, prefix: str, count: int) -> None:
+    for index in range(count):
+        await _start_order(address, f"{prefix}{index}")
+    # visibility is eventually consistent: wait (bounded) until a query sees them all
+    client = await core.create_client({"address": address})
+    query = f"WorkflowId STARTS_WITH '{prefix}' AND ExecutionStatus = 'Running'"
+    deadline = time.monotonic() + 20
+    while (await client.count_workflows(query)).count < count:
+        assert time.monotonic() < deadline, f"the dev server did not list {count} orders in 20s"
+        await asyncio.sleep(0.1)
+
+
+def open_orders(address: str, count: int = 3) -> str:
+    """Running OrderWorkflows with a fresh id prefix, listed by visibility by now: the
+    prefix (their ids are the prefix and 0, 1, ...)."""
+    prefix = f"order-{uuid.uuid4().hex[:8]}-"
+    asyncio.run(_start_orders(address, prefix, count))
+    return prefix
+
+
 @dataclass
 class Case:
     """How to run one example and how many of its steps it skips when green."""
@@ -85,6 +109,12 @@ CASES: dict[str, Case] = {
     "runbook-terminate-order.yaml": Case(
         args=lambda address: ["-i", f"order_id={start_order(address)}", "--yes"]
     ),
+    "runbook-cancel-open-orders.yaml": Case(
+        args=lambda address: ["-i", f"prefix={open_orders(address)}", "--yes"]
+    ),
+    "runbook-batch-terminate.yaml": Case(args=ops_examples.batch_args),
+    # resume=false: the four resume steps are skipped
+    "runbook-schedule-pause.yaml": Case(skipped=4, args=ops_examples.schedule_args),
 }
 
 
@@ -273,3 +303,28 @@ def test_runbook_requires_order_id() -> None:
         "  - input 'order_id' (Workflow id of the order to terminate): missing required input; "
         "give it with -i order_id=VALUE or in --inputs-file",
     ]
+
+
+def test_cancel_runbook_counts_asks_then_cancels_each(dev_server: Any, tmp_path: Path) -> None:
+    prefix = open_orders(dev_server.address)
+    ids = [f"{prefix}{index}" for index in range(3)]
+    # Without a terminal and without --yes, the confirm step stops the run before any signal.
+    case = Case(args=lambda _: ["-i", f"prefix={prefix}"])
+    process, report = run_example(ROOT / CANCEL_RUNBOOK, dev_server.address, tmp_path, case=case)
+    assert process.returncode == 2, process.stdout
+    [ask] = [s for s in report["runs"][0]["steps"] if s["name"] == "Ask before cancelling"]
+    assert ask["request"] == {
+        "confirm": f"Cancel 3 of the 3 open orders whose id starts with {prefix}?"
+    }
+    assert [asyncio.run(_status(dev_server.address, i)) for i in ids] == ["running"] * 3
+    # With --yes it cancels each one it found, the most recently started first.
+    case = Case(args=lambda _: ["-i", f"prefix={prefix}", "--yes"])
+    process, report = run_example(ROOT / CANCEL_RUNBOOK, dev_server.address, tmp_path, case=case)
+    assert process.returncode == 0, process.stdout
+    steps = report["runs"][0]["steps"]
+    signalled = [s["workflow_id"] for s in steps if s["name"] == "signal order"]
+    assert signalled == list(reversed(ids))
+    [left] = [s for s in steps if s.get("id") == "left"]
+    assert left["result"] == {"count": 0}
+    assert [asyncio.run(_status(dev_server.address, i)) for i in ids] == ["failed"] * 3
+    assert "    | cancelled 3 orders; 0 still open" in process.stdout.splitlines()
