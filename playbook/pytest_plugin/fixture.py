@@ -24,6 +24,9 @@ FIXTURE_OPTIONS = (
     "skip_tags",
     "yes",
     "fail_fast",
+    "preflight",
+    "cleanup",
+    "verify",
 )
 
 
@@ -41,7 +44,8 @@ def run_playbook(request: pytest.FixtureRequest) -> RunPlaybook:
     :class:`~playbook.records.RunResult` (a failed playbook does not raise; an invalid one
     raises ``InvalidPlaybook``). A relative path is looked up next to the test file first,
     then in the current directory. Options: address, namespace, api_key, connection (a
-    mapping of connection keys), tags, skip_tags, yes, fail_fast."""
+    mapping of connection keys), tags, skip_tags, yes, fail_fast, and preflight, cleanup,
+    verify (over the playbook's keys of those names)."""
     session = request.config.stash[SESSION]
     here = request.path.parent
 
@@ -71,6 +75,7 @@ def run_playbook(request: pytest.FixtureRequest) -> RunPlaybook:
             skip_tags=frozenset(options.get("skip_tags") or ()),
             yes=options.get("yes"),
             fail_fast=bool(options.get("fail_fast")),
+            hygiene={k: options[k] for k in ("preflight", "cleanup", "verify") if k in options},
         )
 
     return run

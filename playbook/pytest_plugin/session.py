@@ -180,8 +180,8 @@ class PlaybookSession:
             fail_fast=fail_fast,
             yes=self.settings.yes if yes is None else yes,
             interactive=False,
-            preflight=self.settings.preflight,
-            **(hygiene or {}),  # preflight, cleanup, verify given to run_playbook
+            # preflight, cleanup, verify given to run_playbook win over --playbook-no-preflight
+            **{"preflight": self.settings.preflight, **(hygiene or {})},
         )
         # The loop thread writes to this test's stdout: the main thread waits meanwhile, so
         # pytest captures the report with the test (and -s shows it as it happens).

@@ -207,6 +207,14 @@ async def _each(
     await asyncio.gather(*(gated(w, r) for w, r in chains))
 
 
+def _in_order(found: list[dict[str, Any]], ledger: Ledger) -> None:
+    """Sort what was found about each workflow (asked at once) in the order of the starts."""
+    order: dict[str, int] = {}
+    for index, (workflow_id, _) in enumerate(ledger.started):
+        order.setdefault(workflow_id, index)
+    found.sort(key=lambda entry: order[entry["workflow_id"]])
+
+
 async def _cleanup(runner: Runner, record: StepRecord, checks: ServerChecks | None) -> None:
     shared = runner.shared
     mode = settings(runner.playbook, shared.options).cleanup
@@ -237,6 +245,7 @@ async def _cleanup(runner: Runner, record: StepRecord, checks: ServerChecks | No
             codes.append(e.exit_code)
 
     await _each(shared.ledger.started, one)
+    _in_order(ended, shared.ledger)
     count = len(shared.ledger.started)
     record.result = shared.masker.data(
         {"mode": mode, "started": count, "ended": ended, "closed": len(closed)}
@@ -290,10 +299,7 @@ async def _verify(runner: Runner, record: StepRecord, checks: ServerChecks | Non
             )
 
     await _each(shared.ledger.started, one)
-    order: dict[str, int] = {}
-    for index, (workflow_id, _) in enumerate(shared.ledger.started):
-        order.setdefault(workflow_id, index)
-    problems.sort(key=lambda p: order[p["workflow_id"]])  # in the order they were started
+    _in_order(problems, shared.ledger)
     record.result = shared.masker.data({"checked": checked, "problems": problems})
     record.reason = f"{checked} workflow{'s' if checked != 1 else ''} checked"
     if problems or unread:

@@ -65,7 +65,7 @@ async def check(runner: Runner) -> None:
     problems, notes = await checks.preflight(queues, attributes, shared.options.worker_queues)
     note = StepRecord(path="preflight", action="preflight", name="preflight")
     for text in notes:
-        shared.reporter.log(note, f"preflight: {text}; skipped")
+        shared.reporter.log(note, f"preflight: {text}")
     if problems:
         result = shared.result
         raise PreflightFailed(

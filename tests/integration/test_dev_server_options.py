@@ -42,7 +42,9 @@ def run(tmp_path: Path, *args: str) -> dict[str, object]:
     path = tmp_path / "p.yaml"
     path.write_text(textwrap.dedent(PLAYBOOK))
     report = tmp_path / "report.json"
-    code = _run_cli(["run", str(path), "--dev-server", "--json-report", str(report), *args])
+    # (--no-preflight: nobody polls the queue; the test is about the search attributes)
+    argv = ["run", str(path), "--dev-server", "--no-preflight", "--json-report", str(report)]
+    code = _run_cli([*argv, *args])
     run: dict[str, object] = json.loads(report.read_text())["runs"][0]
     assert code == 0, run
     return run
@@ -103,6 +105,7 @@ def test_the_pytest_plugin_session_server_takes_search_attributes(
         "-p",
         "no:cacheprovider",
         "--playbook-dev-server",
+        "--playbook-no-preflight",  # (nobody polls the queue: the test is about the attributes)
         "--playbook-search-attribute",
         "CustomerId=keyword",
         "--playbook-search-attribute",

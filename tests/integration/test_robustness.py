@@ -264,7 +264,8 @@ def test_no_worker_polling_is_named_in_the_timeout(
           - terminate: {{workflow: hello, if_running: true}}
         """,
     )
-    code, output = run_cli("run", str(path), "--address", dev_server.address)
+    # (--no-preflight: this run means to meet the queue nobody polls, as a step)
+    code, output = run_cli("run", str(path), "--address", dev_server.address, "--no-preflight")
     assert code == 1, output
     workflow_id = re.search(r"workflow (greeter-[0-9a-f]{12})\)", output)
     assert workflow_id is not None, output

@@ -140,7 +140,7 @@ def test_a_passing_preflight_lets_the_run_go_on_and_notes_what_it_skipped(
 
     result = run(playbook_file(tmp_path, PREFLIGHTED), FakeChecks(notes=notes), reporter=Logging())
     assert result.exit_code == 0
-    assert logged[0] == ("preflight", f"preflight: {notes[0]}; skipped")
+    assert logged[0] == ("preflight", f"preflight: {notes[0]}")
     assert [r.path for r in result.records][-1] == "finally[0]"  # no summary step of its own
 
 
