@@ -16,7 +16,7 @@ from playbook.durations import format_duration
 from playbook.errors import ConnectionFailed, PlaybookError
 from playbook.expect import Outcome, judge
 from playbook.records import RunResult, StepRecord
-from playbook.runner import dry_run, hygiene, nested, preflight, retry, select, values
+from playbook.runner import dry_run, hygiene, literal, nested, preflight, retry, select, values
 from playbook.runner.bugs import BugFound
 from playbook.runner.env import Scope, StepEnv, template_context
 from playbook.runner.state import Shared, ui_link
@@ -391,7 +391,7 @@ class Runner:
                 )
             if kind == "include":
                 return Outcome(kind, result=await nested.include(self, step, env, path, depth))
-            spec = step.fields if kind in UNRENDERED else env.render(step.fields, kind)
+            spec = step.fields if kind in UNRENDERED else literal.rendered(env, step.fields, kind)
             env.record.request = self.shared.masker.data({kind: spec})
             value = await self.shared.actions[kind](Call(kind, spec, env))
             if isinstance(value, Done):
