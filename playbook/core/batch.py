@@ -182,9 +182,16 @@ def _busy(error: TemporalError) -> bool:
     return error.error_type == "ResourceExhausted"
 
 
+BUSY_LIMIT = 60.0
+"""Seconds a start refused for the namespace's one job slot is retried, in a step without
+a ``timeout`` (with one, until the step's deadline)."""
+
+
 async def _start(client: Client, started: service.StartBatchOperationRequest) -> None:
     """Start the job; while the namespace's one job slot is taken, try again until the
-    step's deadline (the runner words its running out)."""
+    step's deadline (the runner words its running out), or for :data:`BUSY_LIMIT`."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + BUSY_LIMIT
     while True:
         try:
             await aimed(
@@ -196,6 +203,13 @@ async def _start(client: Client, started: service.StartBatchOperationRequest) ->
         except TemporalError as e:
             if not _busy(e) or deadline.remaining() == 0:
                 raise
+            if deadline.remaining() is None and loop.time() >= end:
+                raise BatchFailed(
+                    f"batch: the server kept refusing to start the job for {BUSY_LIMIT:g}s: "
+                    f"{e}; another batch job holds the namespace's slot (see Batch Operations "
+                    "in the Temporal UI): give the step a timeout to wait longer",
+                    operation="batch",
+                ) from e
         await asyncio.sleep(_POLL)
 
 

@@ -128,6 +128,11 @@ class ConsoleReporter:
             indent = "  " * (record.depth + 1)
             self._show_progress(f"{indent}{self._style('....', bold=True)}  {record.name}")
 
+    def progress(self, record: StepRecord, text: str) -> None:
+        """A step's own progress (a batch job's count) on the live line; only on a terminal."""
+        if self.live and not self._in_loop(record):
+            self._show_progress(f"{'  ' * (record.depth + 1)}....  {record.name}: {text}")
+
     def before_prompt(self) -> None:
         """Clear the live line so that a question asked on the terminal stands alone."""
         if self._progress is not None:

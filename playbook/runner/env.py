@@ -124,6 +124,14 @@ class StepEnv:
         self.record.logs.append(text)
         shared.reporter.log(self.record, text)
 
+    def progress(self, text: str) -> None:
+        """A live progress line for this step (a batch job's count), where the reporter
+        has one (a console on a terminal); nothing otherwise."""
+        shared = self.runner.shared
+        show = getattr(shared.reporter, "progress", None)
+        if callable(show):
+            show(self.record, shared.masker.text(text))
+
     def set_vars(self, values: Mapping[str, Any]) -> None:
         self.scope.vars.update(values)
 
