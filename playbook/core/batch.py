@@ -148,12 +148,17 @@ def start_request(
 
 
 def _reset_options(reset: Mapping[str, Any]) -> common.ResetOptions:
+    """Where each workflow is reset to; the signals after that point are sent again to the
+    new run, as a ``reset`` step does by default."""
+    signals = enums.ResetReapplyType.RESET_REAPPLY_TYPE_SIGNAL
     to = reset.get("to")
     if to == "build_id":
-        return common.ResetOptions(build_id=str(reset["build_id"]))
+        return common.ResetOptions(build_id=str(reset["build_id"]), reset_reapply_type=signals)
     if to == "first_workflow_task":
-        return common.ResetOptions(first_workflow_task=empty_pb2.Empty())
-    return common.ResetOptions(last_workflow_task=empty_pb2.Empty())
+        return common.ResetOptions(
+            first_workflow_task=empty_pb2.Empty(), reset_reapply_type=signals
+        )
+    return common.ResetOptions(last_workflow_task=empty_pb2.Empty(), reset_reapply_type=signals)
 
 
 async def matches(client: Client, query: str, max_affected: int) -> list[tuple[str, str]]:

@@ -211,3 +211,64 @@ async def test_reset_without_reapplied_signals_drops_them(
     # the signal came after the first workflow task: the new run never saw it
     value = next(s for s in report["steps"] if s["id"] == "value")
     assert value["result"] == 1
+
+
+async def test_batch_reset_gives_each_match_a_new_run_with_its_signals(
+    tmp_path: Path, dev_server: Any, client: Client, worker: str
+) -> None:
+    handles = await counters(client, worker, 2)
+    for handle in handles:
+        await handle.signal("add", 4)
+    for handle in handles:  # each has taken its signal in a workflow task
+        end = asyncio.get_running_loop().time() + 10
+        while await handle.query("current") != 4:
+            assert asyncio.get_running_loop().time() < end
+            await asyncio.sleep(0.1)
+    code, report = await run(
+        tmp_path,
+        """
+        steps:
+          - batch:
+              query: "TaskQueue = '{{ inputs.tq }}' AND ExecutionStatus = 'Running'"
+              operation: reset
+              reset: {to: first_workflow_task}
+              reason: replay on the fixed worker
+        """,
+        dev_server,
+        worker,
+    )
+    assert code == 0, report
+    assert report["steps"][0]["result"]["succeeded"] == 2
+    for handle in handles:
+        latest = client.get_workflow_handle(handle.id)
+        described = await latest.describe()
+        assert described.run_id != handle.result_run_id  # a new run
+        assert await latest.query("current") == 4  # its signal reapplied
+
+
+async def test_batch_without_wait_returns_once_the_job_started(
+    tmp_path: Path, dev_server: Any, client: Client, worker: str
+) -> None:
+    handles = await counters(client, worker, 2)
+    code, report = await run(
+        tmp_path,
+        """
+        steps:
+          - id: started
+            batch:
+              query: "TaskQueue = '{{ inputs.tq }}'"
+              operation: cancel
+              reason: drain
+              wait: false
+        """,
+        dev_server,
+        worker,
+    )
+    assert code == 0, report
+    result = report["steps"][0]["result"]
+    assert (result["matched"], result["state"] in ("running", "completed")) == (2, True)
+    for handle in handles:  # the job goes on without us: wait (bounded) for it
+        end = asyncio.get_running_loop().time() + 15
+        while (await handle.describe()).status != WorkflowExecutionStatus.CANCELED:
+            assert asyncio.get_running_loop().time() < end
+            await asyncio.sleep(0.1)
