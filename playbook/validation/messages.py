@@ -95,6 +95,8 @@ def messages(error: ValidationError, base: YamlPath) -> Iterator[Found]:
                 " (a new workflow needs type and task_queue; an existing execution is "
                 "named by workflow_id alone, optionally with run_id)"
             )
+        elif "then" in schema_path and "operation" in value:  # a batch
+            hint = f" (operation: {value['operation']} needs it)"
         elif "then" in schema_path:
             hint = " (an existing execution is named by workflow_id, optionally with run_id)"
         for key in wanted:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ from temporalio.client import Client, ScheduleOverlapPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from playbook.core import batch, reset, schedules
-from playbook.errors import InvalidOptions, TemporalError
+from playbook.errors import InvalidOptions, InvalidPlaybook, TemporalError
+from playbook.loader import load
 
 
 def test_batch_check_reports_every_problem_at_once() -> None:
@@ -297,3 +299,31 @@ def test_a_schedule_reports_every_problem_at_once() -> None:
 )
 def test_durations_are_spelt_as_a_playbook_writes_them(delta: timedelta, spelt: str) -> None:
     assert schedules.spelt(delta) == spelt
+
+
+def test_load_time_checks_of_the_ops_steps(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "version: 1\n"
+        "name: bad\n"
+        "steps:\n"
+        "  - batch: {query: x, operation: signal, reason: r}\n"
+        "  - batch: {query: x, operation: reset, reason: r}\n"
+        "  - batch: {query: x, operation: \"{{ 'reset' }}\", reason: r, reset: {to: first_workflow_task}}\n"
+        "  - batch: {query: x, operation: terminate}\n"
+        "  - reset: {workflow: nope, to: first_workflow_task, reason: r}\n"
+        "  - trigger_schedule: {schedule_id: s, overlap: sometimes}\n"
+    )
+    with pytest.raises(InvalidPlaybook) as caught:
+        load(str(path))
+    where = str(path)
+    assert [f"{p.line}: {p.path}: {p.message}" for p in caught.value.problems] == [
+        "4: steps[0].batch: missing required key 'signal' (operation: signal needs it)",
+        "5: steps[1].batch: missing required key 'reset' (operation: reset needs it)",
+        "7: steps[3].batch: missing required key 'reason'",
+        "8: steps[4].reset.workflow: no create step has the id 'nope'; add a create step "
+        "with this id before this step",
+        "9: steps[5].trigger_schedule.overlap: expected a valid value or a template, got the "
+        "string 'sometimes'",
+    ]
+    assert all(p.file == where for p in caught.value.problems)
