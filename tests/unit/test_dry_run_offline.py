@@ -133,3 +133,23 @@ async def test_a_job_slot_taken_for_too_long_fails_saying_so(
         "another batch job holds the namespace's slot (see Batch Operations in the Temporal "
         "UI): give the step a timeout to wait longer"
     )
+
+
+def test_a_held_step_is_a_skipped_junit_case(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from playbook.report.files import write_junit_xml
+
+    result = run(playbook_file(tmp_path, PLAYBOOK), server=FakeServer(), dry_run=True)
+    junit = tmp_path / "junit.xml"
+    write_junit_xml(str(junit), [result])
+    skipped = []
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        mark = case.find("skipped")
+        if mark is not None:
+            skipped.append((case.get("name"), mark.get("message")))
+    assert skipped == [
+        ("steps[1]: start order", "would run"),
+        ("steps[2]: signal order", "would run"),
+        ("steps[6]: terminate order", "would run"),
+    ]
