@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -526,3 +527,24 @@ def test_settings_resolve_options_over_keys(tmp_path: Path) -> None:
         RunOptions(),
     )
     assert (default.preflight, default.cleanup, default.verify) == (True, "none", False)
+
+
+def test_the_run_options_reach_the_runner_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from playbook.cli import _run_cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text("version: 1\nname: quiet\nsteps:\n  - log: hi\n")
+    code = _run_cli(["run", "p.yaml", "--cleanup", "cancel", "--verify", "--no-preflight"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = [re.sub(r"\(\d+ms, ", "(Nms, ", line) for line in out.splitlines()]
+    assert lines[-3:-1] == [
+        "  PASS  cleanup: cancel  (Nms, this run started no workflow)",
+        "  PASS  verify: no failed workflows  (Nms, 0 workflows checked)",
+    ]
+    assert _run_cli(["run", "p.yaml", "--cleanup", "kill"]) == 2
+    assert "Invalid value for '--cleanup': 'kill' is not one of 'none', 'cancel', 'terminate'" in (
+        capsys.readouterr().err
+    )

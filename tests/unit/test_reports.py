@@ -339,7 +339,8 @@ def test_report_schema_matches_the_records() -> None:
     actions = {
         k.removeprefix("action_") for k in PLAYBOOK_SCHEMA["$defs"] if k.startswith("action_")
     }
-    assert set(defs["step"]["properties"]["action"]["enum"]) == actions
+    # (SPEC section 10: the run's cleanup and verify are summary steps of their own)
+    assert set(defs["step"]["properties"]["action"]["enum"]) == actions | {"cleanup", "verify"}
 
 
 def test_json_report_validates() -> None:
