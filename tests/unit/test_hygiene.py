@@ -548,3 +548,46 @@ def test_the_run_options_reach_the_runner_from_the_command_line(
     assert "Invalid value for '--cleanup': 'kill' is not one of 'none', 'cancel', 'terminate'" in (
         capsys.readouterr().err
     )
+
+
+def test_a_workflow_verify_cannot_read_fails_it_and_says_so(tmp_path: Path) -> None:
+    class Unreadable(FakeChecks):
+        async def facts(self, workflow_id: str, run_id: str | None) -> Mapping[str, Any] | None:
+            if workflow_id == "w-0":
+                raise ServerError("describe on workflow 'w-0' failed: the server is unavailable")
+            return await super().facts(workflow_id, run_id)
+
+    text = LOOP.replace("cleanup: terminate", "verify: {no_failed_workflows: true}")
+    result = run(playbook_file(tmp_path, text), Unreadable(statuses={"w-1": "completed"}))
+    summary = record(result, "verify")
+    assert (summary.status, summary.result) == ("failed", {"checked": 1, "problems": []})
+    assert summary.error is not None
+    assert summary.error["message"] == (
+        "0 workflows this run started ended badly and no step expected it\n"
+        "  workflow 'w-0' could not be checked: describe on workflow 'w-0' failed: "
+        "the server is unavailable"
+    )
+
+
+def test_a_hard_interrupt_during_cleanup_cancels_it(tmp_path: Path) -> None:
+    class Stuck(FakeChecks):
+        async def end(self, workflow_id: str, run_id: str | None, mode: str, reason: str) -> bool:
+            stuck.set()
+            await asyncio.sleep(3600)
+            return True
+
+    stuck = asyncio.Event()
+
+    async def scenario() -> RunResult:
+        runner = runner_for(playbook_file(tmp_path, LOOP), Stuck())
+        task = asyncio.ensure_future(runner.run())
+        await stuck.wait()
+        runner.interrupt()  # after finally: a first interrupt lets cleanup go on
+        await asyncio.sleep(0.01)
+        assert not task.done()
+        runner.interrupt(hard=True)
+        return await task
+
+    result = asyncio.run(scenario())
+    summary = record(result, "cleanup")
+    assert (summary.status, summary.reason, result.exit_code) == ("canceled", "interrupted", 130)
