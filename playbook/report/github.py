@@ -133,16 +133,19 @@ def summary(results: Sequence[RunResult], workspace: str | None = None) -> str:
         if any(r.status == status for r in results):
             worst = status
     out = [f"## temporal-playbook: {worst}", ""]
-    head = ["playbook", "file", "status", *STEP_STATUSES, "time"]
+    # the five statuses always, another (--dry-run's would_run) when a step has it
+    statuses = [*STEP_STATUSES]
+    statuses += sorted({k for r in results for k, n in r.counts().items() if n} - set(statuses))
+    head = ["playbook", "file", "status", *statuses, "time"]
     out.append("| " + " | ".join(head) + " |")
-    out.append("|" + "---|" * 3 + "--:|" * (len(STEP_STATUSES) + 1))
+    out.append("|" + "---|" * 3 + "--:|" * (len(statuses) + 1))
     for result in results:
         counts = result.counts()
         cells = [
             _md(result.playbook),
             f"`{relative(result.path, workspace)}`",
             f"{_ICONS.get(result.status, '')} {result.status}",
-            *(str(counts[s]) for s in STEP_STATUSES),
+            *(str(counts.get(s, 0)) for s in statuses),
             format_duration(result.duration),
         ]
         out.append("| " + " | ".join(cells) + " |")

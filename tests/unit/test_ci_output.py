@@ -830,3 +830,15 @@ def test_the_action_runs_playbooks_with_reports(tmp_path: Path) -> None:
     assert (tmp_path / "reports" / "report.html").read_text().startswith("<!DOCTYPE html>")
     assert "::error file=gate.yaml,line=5,title=gate%3A step 'check'" in done.stdout
     assert summary.read_text(encoding="utf-8").startswith("## temporal-playbook: failed\n")
+
+
+def test_github_summary_counts_another_status_when_a_step_has_it(tmp_path: Path) -> None:
+    run = github_runs(tmp_path)[1]
+    run.records = [StepRecord(path="steps[0]", action="terminate", name="t", status="would_run")]
+    table = github.summary([run]).splitlines()[2:5]
+    assert table == [
+        "| playbook | file | status | passed | failed | skipped | canceled | error | would_run "
+        "| time |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| connect | `/elsewhere/connect.yaml` | ⛔ error | 0 | 0 | 0 | 0 | 0 | 1 | 5.0s |",
+    ]
