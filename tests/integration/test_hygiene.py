@@ -26,6 +26,8 @@ from temporalio.service import RPCError
 from playbook.commands.run import RunRequest, run_async
 from playbook.devserver import env_without_temporal
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = "tests.integration.workflows"  # hosts the test workflows on `playbook-tests`
 
@@ -326,3 +328,48 @@ async def test_verify_catches_an_unexpected_failure_and_accepts_expected_ones(
         "1 workflow this run started ended badly and no step expected it:\n"
         f"  workflow '{workflow_id}' (Failing) failed: {link}"
     )
+
+
+PLUGIN_TEST = """\
+from playbook.pytest_plugin import RunPlaybook
+
+
+def test_hygiene_options(run_playbook: RunPlaybook) -> None:
+    blocked = run_playbook("nobody.yaml")
+    assert (blocked.exit_code, blocked.error) == (
+        3, "no worker is polling task queue 'nobody-{suffix}' in namespace 'default'"
+    )
+    result = run_playbook("nobody.yaml", preflight=False, cleanup="terminate", verify=True)
+    assert result.exit_code == 0, [r.error for r in result.records]
+    assert [(r.path, r.status) for r in result.records] == [
+        ("steps[0]", "passed"), ("steps[1]", "passed"), ("cleanup", "passed"), ("verify", "passed")
+    ]
+    assert result.records[2].reason == (
+        "terminated 1 of the 1 workflow this run started; 0 had closed"
+    )
+"""
+
+
+def test_the_pytest_plugins_run_playbook_takes_the_hygiene_options(
+    pytester: pytest.Pytester, dev_server: Any
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makefile(
+        ".yaml",
+        nobody=textwrap.dedent(
+            f"""\
+            version: 1
+            name: nobody
+            steps:
+              - id: idle
+                create: {{type: NobodyRunsThis, task_queue: nobody-{suffix}, execution_timeout: 1m}}
+              - start: {{workflow: idle}}
+            """
+        ),
+    )
+    pytester.makepyfile(test_hygiene_options=PLUGIN_TEST.replace("{suffix}", suffix))
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--playbook-address", dev_server.address, timeout=120
+    )
+    result.assert_outcomes(passed=1)
