@@ -231,29 +231,24 @@ def translate_aimed(
         return error
     if isinstance(error, asyncio.TimeoutError):
         return OperationTimeout(f"{operation} on {target} did not finish in time", **facts)
-    if isinstance(error, temporalio.client.ScheduleAlreadyRunningError):
+    status = error.status if isinstance(error, temporalio.service.RPCError) else None
+    if status == RPCStatusCode.ALREADY_EXISTS or isinstance(
+        error, temporalio.client.ScheduleAlreadyRunningError
+    ):
         return TemporalError(
-            f"{operation} failed: {target} already exists; delete it first or choose "
-            "another schedule_id",
+            f"{operation} failed: {target} already exists; delete it first or choose another id",
             error_type="AlreadyExists",
+            **facts,
+        )
+    if status == RPCStatusCode.NOT_FOUND:
+        return TemporalError(
+            f"{operation} failed: {target} was not found; check the id and the namespace",
+            error_type="NotFound",
             **facts,
         )
     if _transport(error):
         return _broken(error, operation, target, {**facts, "workflow_id": None})
     if isinstance(error, temporalio.service.RPCError):
-        status = error.status
-        if status == RPCStatusCode.NOT_FOUND:
-            return TemporalError(
-                f"{operation} failed: {target} was not found; check the id and the namespace",
-                error_type="NotFound",
-                **facts,
-            )
-        if status == RPCStatusCode.ALREADY_EXISTS:
-            return TemporalError(
-                f"{operation} failed: {target} already exists ({error.message})",
-                error_type="AlreadyExists",
-                **facts,
-            )
         return _refused(error, operation, target, {**facts, "workflow_id": None})
     if isinstance(error, RuntimeError) and "connect" in str(error).lower():
         return ServerError(

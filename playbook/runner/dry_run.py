@@ -33,12 +33,16 @@ def held(step: Step, scope: Scope) -> str | None:
 
 
 def hold(record: StepRecord, env: StepEnv, step: Step, reason: str) -> Outcome | None:
-    """Record the held step's rendered request; an Outcome only when rendering failed (the
-    step then fails as it would have)."""
+    """Record and report the held step with its rendered request; an Outcome instead when
+    rendering failed (the runner then finishes the step as failed, as it would have)."""
     try:
         spec = step.fields if step.kind in UNRENDERED else env.render(step.fields, step.kind)
     except PlaybookError as e:
         return Outcome(step.kind, error=e)
-    record.request = env.runner.shared.masker.data({step.kind: spec})
+    shared = env.runner.shared
+    record.request = shared.masker.data({step.kind: spec})
     record.status, record.reason = WOULD_RUN, reason
+    if record.id:
+        env.scope.records[record.id] = record.view()
+    shared.reporter.step_finished(record)
     return None

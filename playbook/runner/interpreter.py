@@ -225,7 +225,9 @@ class Runner:
             shared.reporter.step_finished(record)
             return record
         if shared.options.dry_run and (why := dry_run.held(step, scope)) is not None:
-            return self._held(record, env, step, why)
+            self._aim(record, scope, step)
+            failed = dry_run.hold(record, env, step, why)  # (reported, unless it failed)
+            return record if failed is None else self._finish(record, env, step, failed)
         self._aim(record, scope, step)
         record.started_at = shared.clock.iso()
         shared.reporter.step_started(record)
@@ -284,17 +286,6 @@ class Runner:
             raise
         except PlaybookError as e:
             return Outcome(step.kind, error=e)
-
-    def _held(self, record: StepRecord, env: StepEnv, step: Step, why: str) -> StepRecord:
-        """``--dry-run``: the step is recorded with its rendered request, not run."""
-        self._aim(record, env.scope, step)
-        failed = dry_run.hold(record, env, step, why)
-        if failed is not None:
-            return self._finish(record, env, step, failed)
-        if record.id:
-            env.scope.records[record.id] = record.view()
-        self.shared.reporter.step_finished(record)
-        return record
 
     def _bug(self, record: StepRecord, error: BaseException) -> BugFound:
         """Record a bug of ours on the step that met it (once: an enclosing step that sees
@@ -393,9 +384,9 @@ class Runner:
                 return Outcome(kind, result=await nested.include(self, step, env, path, depth))
             spec = step.fields if kind in UNRENDERED else literal.rendered(env, step.fields, kind)
             env.record.request = self.shared.masker.data({kind: spec})
-            value = await self.shared.actions[kind](Call(kind, spec, env))
+            call = self.shared.actions[kind](Call(kind, spec, env))
+            value = await self.shared.ledger.watch(kind, env.record.workflow_id, call)
             if isinstance(value, Done):
-                self.shared.ledger.noted(kind, value.workflow_id, value.run_id)
                 self._touched(env.record, value.workflow_id, value.run_id)
                 env.record.reason = value.note or env.record.reason
                 value = value.value

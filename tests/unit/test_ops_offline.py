@@ -327,3 +327,41 @@ def test_load_time_checks_of_the_ops_steps(tmp_path: Path) -> None:
         "string 'sometimes'",
     ]
     assert all(p.file == where for p in caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "message"),
+    [
+        (
+            RPCStatusCode.NOT_FOUND,
+            "NotFound",
+            "describe_schedule failed: schedule 'nightly' was not found; check the id and the "
+            "namespace",
+        ),
+        (
+            RPCStatusCode.ALREADY_EXISTS,
+            "AlreadyExists",
+            "describe_schedule failed: schedule 'nightly' already exists; delete it first or "
+            "choose another id",
+        ),
+        (
+            RPCStatusCode.RESOURCE_EXHAUSTED,
+            "ResourceExhausted",
+            "describe_schedule on schedule 'nightly' was refused by the server: busy",
+        ),
+    ],
+)
+def test_what_an_aimed_call_raised_becomes_ours(
+    status: RPCStatusCode, error_type: str, message: str
+) -> None:
+    from playbook.core.errors import translate_aimed
+
+    error = translate_aimed(
+        RPCError("busy", status, b""), operation="describe_schedule", target="schedule 'nightly'"
+    )
+    assert isinstance(error, TemporalError)
+    assert (error.error_type, str(error), error.operation) == (
+        error_type,
+        message,
+        "describe_schedule",
+    )
