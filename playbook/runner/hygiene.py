@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from playbook import bugs
+from playbook.actions.base import Done
 from playbook.errors import PlaybookError
 from playbook.records import StepRecord
 
@@ -125,6 +126,26 @@ class Ledger:
         if workflow_id is not None:
             self.expected.add(workflow_id)
 
+    async def watch(self, action: str, workflow_id: str | None, call: Awaitable[Any]) -> Any:
+        """The action's value, noted. A starting action that did not return (cancelled by
+        an interrupt mid-request, a timeout, the server failing) may still have started its
+        workflow: its id is noted without a run, and the memo decides later."""
+        try:
+            value = await call
+        except BaseException:
+            if action in STARTING and workflow_id is not None:
+                self.started.setdefault((workflow_id, None), None)
+            raise
+        if isinstance(value, Done):
+            self.noted(action, value.workflow_id, value.run_id)
+        return value
+
+    def chains(self) -> list[tuple[str, str | None]]:
+        """The chains to ask about: an id noted without a run only when no run of it is
+        known (the same workflow, asked about once)."""
+        known = {workflow_id for workflow_id, run_id in self.started if run_id is not None}
+        return [(w, r) for w, r in self.started if r is not None or w not in known]
+
 
 # -- the stages after finally ----------------------------------------------------------
 
@@ -223,12 +244,15 @@ async def _cleanup(runner: Runner, record: StepRecord, checks: ServerChecks | No
     closed: list[str] = []
     errors: list[str] = []
     codes: list[int] = []
+    not_ours = 0
 
     async def one(workflow_id: str, run_id: str | None) -> None:
+        nonlocal not_ours
         assert checks is not None  # (there is one whenever the run started a workflow)
         try:
             facts = await checks.facts(workflow_id, run_id)
             if not _ours(runner, facts):
+                not_ours += 1
                 return  # (not started by this run after all: left alone)
             assert facts is not None
             if facts.get("status") == "running" and await checks.end(
@@ -244,9 +268,9 @@ async def _cleanup(runner: Runner, record: StepRecord, checks: ServerChecks | No
             errors.append(f"workflow '{workflow_id}' could not be {_done(mode)}: {e}")
             codes.append(e.exit_code)
 
-    await _each(shared.ledger.started, one)
+    await _each(shared.ledger.chains(), one)
     _in_order(ended, shared.ledger)
-    count = len(shared.ledger.started)
+    count = len(shared.ledger.chains()) - not_ours
     record.result = shared.masker.data(
         {"mode": mode, "started": count, "ended": ended, "closed": len(closed)}
     )
@@ -298,7 +322,7 @@ async def _verify(runner: Runner, record: StepRecord, checks: ServerChecks | Non
                 }
             )
 
-    await _each(shared.ledger.started, one)
+    await _each(shared.ledger.chains(), one)
     _in_order(problems, shared.ledger)
     record.result = shared.masker.data({"checked": checked, "problems": problems})
     record.reason = f"{checked} workflow{'s' if checked != 1 else ''} checked"

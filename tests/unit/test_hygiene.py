@@ -251,7 +251,7 @@ def test_cleanup_by_run_option_cancels_and_leaves_a_workflow_it_did_not_start(
     assert [(w, mode) for w, _, mode, _ in checks.ended] == [("w-0", "cancel")]
     summary = record(result, "cleanup")
     assert summary.name == "cleanup: cancel"
-    assert summary.reason == "canceled 1 of the 2 workflows this run started; 0 had closed"
+    assert summary.reason == "canceled 1 of the 1 workflow this run started; 0 had closed"
 
 
 def test_cleanup_none_and_a_run_that_started_nothing(tmp_path: Path) -> None:
@@ -591,3 +591,63 @@ def test_a_hard_interrupt_during_cleanup_cancels_it(tmp_path: Path) -> None:
     result = asyncio.run(scenario())
     summary = record(result, "cleanup")
     assert (summary.status, summary.reason, result.exit_code) == ("canceled", "interrupted", 130)
+
+
+CUT_SHORT = """\
+    version: 1
+    name: cut short
+    cleanup: terminate
+    steps:
+      - foreach:
+          items: [0, 1, 2, 3]
+          steps:
+            - id: order
+              create: {type: Order, task_queue: q, workflow_id: "w-{{ index }}"}
+            - start: {workflow: order}
+              continue_on_error: true
+    """
+
+
+def test_a_start_cut_short_may_have_started_its_workflow(tmp_path: Path) -> None:
+    """Failed with an error that does not say it did not start, or interrupted
+    mid-request: cleanup asks about the id, and the memo decides."""
+    checks = FakeChecks(strangers={"w-2"})
+
+    async def scenario() -> RunResult:
+        runner = runner_for(playbook_file(tmp_path, CUT_SHORT), checks)
+        started = runner.shared.actions["start"]
+        in_flight = asyncio.Event()
+
+        async def start(call: Call) -> Any:
+            index = call.env.scope.locals["index"]  # type: ignore[attr-defined]
+            if index == 1:
+                raise ServerError("start failed: the server is unavailable")
+            if index == 3:
+                in_flight.set()
+                await asyncio.sleep(3600)
+            return await started(call)
+
+        runner.shared.actions = {**runner.shared.actions, "start": start}
+        task = asyncio.ensure_future(runner.run())
+        await in_flight.wait()
+        runner.interrupt()
+        return await task
+
+    result = asyncio.run(scenario())
+    assert result.exit_code == 130
+    assert [(w, r) for w, r, _, _ in checks.ended] == [
+        ("w-0", "run-2"),
+        ("w-1", None),
+        ("w-3", None),
+    ]
+    assert record(result, "cleanup").reason == (
+        "terminated 3 of the 3 workflows this run started; 0 had closed"
+    )
+
+
+def test_a_workflow_is_asked_about_once() -> None:
+    ledger = Ledger()
+    ledger.noted("start", "a", "r1")
+    ledger.started[("a", None)] = None  # (a second start of it, cut short)
+    ledger.started[("b", None)] = None
+    assert ledger.chains() == [("a", "r1"), ("b", None)]
