@@ -61,17 +61,12 @@ def styling(choice: str, stream: TextIO, environ: Mapping[str, str] | None = Non
 
 def width(stream: TextIO) -> int:
     """The terminal's width in columns, asked again at every draw (it may be resized);
-    ``COLUMNS``, then 80, when the stream is not a terminal."""
+    80 when the stream is not a terminal or does not say."""
     try:
         columns = os.get_terminal_size(stream.fileno()).columns
-        if columns > 0:
-            return columns
     except (AttributeError, OSError, ValueError):
-        pass
-    try:
-        return max(int(os.environ.get("COLUMNS", "")), 1)
-    except ValueError:
         return _FALLBACK_WIDTH
+    return columns if columns > 0 else _FALLBACK_WIDTH
 
 
 def _columns(char: str) -> int:

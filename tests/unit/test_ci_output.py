@@ -842,3 +842,11 @@ def test_github_summary_counts_another_status_when_a_step_has_it(tmp_path: Path)
         "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
         "| connect | `/elsewhere/connect.yaml` | ⛔ error | 0 | 0 | 0 | 0 | 0 | 1 | 5.0s |",
     ]
+
+
+def test_width_of_a_stream_that_is_not_a_terminal() -> None:
+    from playbook.report.terminal import width
+
+    assert width(io.StringIO()) == 80
+    with open(os.devnull, "w") as null:
+        assert width(null) == 80
