@@ -272,3 +272,35 @@ async def test_batch_without_wait_returns_once_the_job_started(
         while (await handle.describe()).status != WorkflowExecutionStatus.CANCELED:
             assert asyncio.get_running_loop().time() < end
             await asyncio.sleep(0.1)
+
+
+async def test_reset_to_an_event_id(
+    tmp_path: Path, dev_server: Any, client: Client, worker: str
+) -> None:
+    code, report = await run(
+        tmp_path,
+        """
+        steps:
+          - id: counter
+            create: {type: Counter, task_queue: "{{ inputs.tq }}", execution_timeout: 1m}
+          - start: {workflow: counter, args: [3]}
+          - query: {workflow: counter, query: current}
+            retry: {until: "result == 3", timeout: 10s, interval: 100ms}
+          # 1 started, 2 task scheduled, 3 task started, 4 task completed
+          - id: again
+            reset: {workflow: counter, to: {event_id: 4}, reason: from the top}
+          - id: wrong
+            reset: {workflow: counter, to: {event_id: 2}, reason: not a task's end}
+            expect:
+              error: {type: InvalidArgument, message: "^reset on workflow '.*' was refused by the server: "}
+          - terminate: {workflow: counter, reason: done}
+        """,
+        dev_server,
+        worker,
+    )
+    assert code == 0, [(s["name"], s["status"], s["error"]) for s in report["steps"]]
+    by_id = {s["id"]: s for s in report["steps"] if s["id"]}
+    new_run = by_id["again"]["result"]["run_id"]
+    latest = await client.get_workflow_handle(by_id["counter"]["result"]["workflow_id"]).describe()
+    assert (latest.run_id, latest.status) == (new_run, WorkflowExecutionStatus.TERMINATED)
+    assert by_id["wrong"]["status"] == "passed"

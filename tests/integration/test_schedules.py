@@ -125,3 +125,68 @@ async def test_a_dropped_trigger_fails_at_its_timeout_saying_so(
     )
     first = next(s for s in report["steps"] if s["id"] == "first")["result"]
     await client.get_workflow_handle(first["workflow_id"]).terminate(reason="test over")
+
+
+async def test_backfill_update_and_a_schedule_made_of_cron_and_calendars(
+    tmp_path: Path, dev_server: Any, client: Client, worker: str
+) -> None:
+    schedule_id = f"sched-{uuid.uuid4().hex[:8]}"
+    code, report = await run(
+        tmp_path,
+        f"""
+        steps:
+          - create_schedule:
+              schedule_id: {schedule_id}
+              spec:
+                cron: ["0 2 * * *"]
+                calendars: [{{hour: 14, minute: 30, day_of_week: {{start: 1, end: 5}}}}]
+                start_at: "2026-01-01T00:00:00Z"
+              action: {{start_workflow: {{type: Echo, task_queue: "{{{{ inputs.tq }}}}"}}}}
+              overlap: allow_all
+              paused: true
+          - id: made
+            describe_schedule: {{schedule_id: {schedule_id}}}
+          - backfill_schedule:
+              schedule_id: {schedule_id}
+              start_at: "2026-03-01T00:00:00Z"
+              end_at: "2026-03-03T23:00:00Z"
+              overlap: allow_all
+          - id: filled
+            describe_schedule: {{schedule_id: {schedule_id}}}
+            retry: {{until: "result.recent_actions | length == 5", timeout: 15s, interval: 200ms}}
+          - update_schedule:
+              schedule_id: {schedule_id}
+              spec: {{intervals: [{{every: 2h}}]}}
+              paused: false
+          - id: changed
+            describe_schedule: {{schedule_id: {schedule_id}}}
+          - id: missing
+            pause_schedule: {{schedule_id: {schedule_id}-nope}}
+            expect: {{error: {{type: NotFound}}}}
+        finally:
+          - delete_schedule: {{schedule_id: {schedule_id}}}
+        """,
+        dev_server,
+        worker,
+    )
+    assert code == 0, [(s["name"], s["status"], s["error"]) for s in report["steps"]]
+    by_id = {s["id"]: s for s in report["steps"] if s["id"]}
+    made = by_id["made"]["result"]
+    assert made["paused"] is True
+    assert (made["spec"]["start_at"], made["spec"]["jitter"]) == ("2026-01-01T00:00:00+00:00", None)
+    # the server keeps cron as a calendar: 02:00 every day, besides 14:30 on weekdays
+    assert {(c["hour"][0], c["minute"][0]) for c in made["spec"]["calendars"]} == {(2, 0), (14, 30)}
+    # 2 March 02:00, 2 March 14:30 (Monday), 3 March 02:00, 3 March 14:30, 1 March 02:00
+    filled = by_id["filled"]["result"]["recent_actions"]
+    assert sorted(a["scheduled_at"] for a in filled) == [
+        "2026-03-01T02:00:00+00:00",
+        "2026-03-02T02:00:00+00:00",
+        "2026-03-02T14:30:00+00:00",
+        "2026-03-03T02:00:00+00:00",
+        "2026-03-03T14:30:00+00:00",
+    ]
+    changed = by_id["changed"]["result"]
+    assert (changed["paused"], changed["spec"]["intervals"]) == (
+        False,
+        [{"every": "2h", "offset": None}],
+    )
