@@ -121,3 +121,18 @@ def test_quickstart_from_another_directory(installed: Path, tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed: " in result.stdout
+
+
+def test_the_html_report_template_ships(installed: Path, tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text("version: 1\nname: p\nsteps:\n  - log: hello\n")
+    result = subprocess.run(
+        [str(installed.parent / "playbook"), "run", "p.yaml", "--html-report", "r.html"],
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert '"name":"log","id":null,"action":"log","status":"passed"' in page
