@@ -14,6 +14,9 @@ chained. The modules: ``connection`` (settings and clients), ``stub`` (what an o
 on), ``operations`` (the seed's calls), ``guard`` (the path of a call, and of a failed one),
 ``errors`` (the one place temporalio's exceptions become ours), ``task_failures`` (a
 workflow whose task fails on the worker) and ``pollers`` (whether a worker polls a queue).
+The ops of SPEC section 12: ``batch`` (batch jobs on the server, guarded by
+``max_affected``), ``reset`` (one workflow; the stub follows the new run), ``schedules``;
+``aimed`` guards their calls, which aim at no single workflow.
 """
 
 from playbook.core.connection import (
