@@ -109,7 +109,7 @@ def sample_run() -> RunResult:
             reason="an earlier step failed",
         ),
     ]
-    run.records[0].logs = ["started order-1"]
+    run.records[0].logs = ["started order-1 for hunter2-secret"]
     return run
 
 
@@ -177,7 +177,7 @@ def test_the_page_holds_masked_escaped_and_cut_values() -> None:
         "args": ["***", "</script><b>x</b>"],
     }
     assert first["result"].endswith("\n... (26 more characters: the JSON report has it all)")
-    assert first["logs"] == ["started order-1"]
+    assert first["logs"] == ["started order-1 for ***"]
     failed = data["runs"][0]["steps"][7]
     assert failed["error"] == {
         "type": "ApplicationError",
