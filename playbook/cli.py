@@ -299,10 +299,19 @@ def dev_server(
     help="Colours on the console (auto: on a terminal, unless NO_COLOR; FORCE_COLOR forces).",
 )
 @_include_root
+@click.option("--durable", is_flag=True, help="Run as a Temporal workflow on playbook workers.")
+@click.option(
+    "--task-queue",
+    default="playbook",
+    show_default=True,
+    help="With --durable: the task queue the playbook workers poll.",
+)
+@click.option("--detach", is_flag=True, help="With --durable: start the run and return at once.")
 def run_command(**options: Any) -> int:
     """Run playbooks against Temporal."""
     from playbook.commands.signals import Signals
 
+    durable = options.pop("durable"), options.pop("task_queue"), options.pop("detach")
     with Signals().installed() as signals:  # from here on, a signal is recorded: the run reacts
         import asyncio
 
@@ -318,6 +327,10 @@ def run_command(**options: Any) -> int:
             verbosity=-1 if quiet else verbose,
             **options,  # the rest are RunRequest's fields by name
         )
+        if durable[0] or durable[2]:  # docs/durable.md (its Ctrl-C detaches: see there)
+            from playbook.durable.cli import run_durable
+
+            return run_durable(request, *durable, signals)
         return asyncio.run(run_async(request, signals))
 
 
@@ -397,6 +410,15 @@ def main(args: list[str] | None = None) -> None:
         except Exception:
             pass
     os._exit(code)
+
+
+def _durable_commands() -> None:
+    from playbook.durable.cli import register
+
+    register(cli)
+
+
+_durable_commands()  # worker, status, report, approve, deny, cancel (docs/durable.md)
 
 
 def dump_json(value: Any) -> str:

@@ -12,6 +12,7 @@ import pprint
 import sys
 import uuid as _uuid
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,15 +21,23 @@ from jinja2.runtime import Undefined
 from playbook.durations import parse_duration
 from playbook.templating.messages import kind
 
+SOURCES: ContextVar[tuple[Callable[[], str], Callable[[], str]] | None] = ContextVar(
+    "playbook_template_sources", default=None
+)
+"""Where ``uuid()`` and ``now()`` come from instead (a durable run: the workflow's
+deterministic sources), or None for the system's."""
+
 
 def _uuid4() -> str:
     """A new random UUID, as a string."""
-    return str(_uuid.uuid4())
+    sources = SOURCES.get()
+    return sources[0]() if sources is not None else str(_uuid.uuid4())
 
 
 def _now() -> str:
     """The current time, timezone-aware UTC, as an ISO-8601 string."""
-    return datetime.now(timezone.utc).isoformat()
+    sources = SOURCES.get()
+    return sources[1]() if sources is not None else datetime.now(timezone.utc).isoformat()
 
 
 _uuid4.__name__ = _uuid4.__qualname__ = "uuid"

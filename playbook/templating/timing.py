@@ -41,6 +41,12 @@ class Budget:
 
 CURRENT: ContextVar[Budget | None] = ContextVar("playbook_template_budget", default=None)
 
+CLOCK: ContextVar[Callable[[], float]] = ContextVar(
+    "playbook_template_clock", default=time.monotonic
+)
+"""What the budget is measured with: the system's monotonic clock, or (in a durable run,
+which must decide the same way on replay) a deterministic count of the checks made."""
+
 
 def too_slow() -> Refused:
     return Refused(f"template took longer than {TIME_BUDGET:g}s; simplify it")
@@ -49,7 +55,7 @@ def too_slow() -> Refused:
 def tick() -> None:
     """Refuse if the current render has spent its time."""
     budget = CURRENT.get()
-    if budget is not None and time.monotonic() > budget.deadline:
+    if budget is not None and CLOCK.get()() > budget.deadline:
         raise too_slow()
 
 
@@ -60,7 +66,7 @@ def budgeted() -> Iterator[Budget]:
     if outer is not None:
         yield outer
         return
-    budget = Budget(deadline=time.monotonic() + TIME_BUDGET)
+    budget = Budget(deadline=CLOCK.get()() + TIME_BUDGET)
     token = CURRENT.set(budget)
     restore = _arm_alarm(budget)
     try:

@@ -1,0 +1,274 @@
+"""The commands of durable runs: ``run --durable`` (submit, then follow by query),
+``status``, ``report``, ``approve``, ``deny`` and ``cancel`` of a run, by its run id (the
+interpreter's workflow id). Every call goes through the client core, so its failures are
+worded by its one translation seam (:mod:`playbook.core.errors`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TextIO
+
+from playbook.errors import PlaybookError, UsageError
+
+if TYPE_CHECKING:
+    from playbook.commands.run import RunRequest
+    from playbook.core import WorkflowStub
+
+DEFAULT_QUEUE = "playbook"
+POLL_SECONDS = 0.5
+_UNSUPPORTED = ("dev_server", "time_skipping", "workers", "dry_run", "history_dir", "worker_log")
+
+
+def workflow_id_for(name: str, run_id: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "run"
+    return f"playbook-{slug}-{run_id}"
+
+
+async def _stub(
+    connection: Mapping[str, Any], run: str, playbook: Any = None, inputs: Any = None
+) -> WorkflowStub:
+    from playbook import core
+    from playbook.environment import RunEnvironment
+
+    environment = RunEnvironment(connection)
+    found = environment.connection(playbook, inputs or {})
+    client = await environment.client(replace(found, lazy=False))
+    return core.create_workflow(client, run)
+
+
+# -- run --durable ---------------------------------------------------------------------------
+
+
+async def submit(request: RunRequest, task_queue: str, detach: bool) -> int:
+    """Validate locally, start the run as a workflow, print its id and link; then follow
+    it (unless ``detach``) and return its exit code."""
+    import os
+
+    from playbook import core
+    from playbook.commands.run import _given
+    from playbook.durable.interpreter import WORKFLOW
+    from playbook.durable.texts import run_input
+    from playbook.environment import default_ui
+    from playbook.inputs import resolve_each
+    from playbook.loader import load_many
+    from playbook.runner import ui_link
+
+    given = [flag for flag in _UNSUPPORTED if getattr(request, flag)]
+    if given:
+        flags = ", ".join("--" + f.replace("_", "-") for f in given)
+        raise UsageError(
+            f"--durable runs on the workers of its task queue: {flags} cannot go with it"
+        )
+    if len(request.files) != 1:
+        raise UsageError("--durable runs one playbook: give one file")
+    playbook = load_many(list(request.files), include_root=request.include_root)[0]
+    inputs = resolve_each(
+        [(playbook.path, playbook.inputs)], _given(request), from_cli=bool(request.inputs)
+    )[0]
+    run_id = uuid.uuid4().hex[:12]
+    workflow_id = workflow_id_for(playbook.name, run_id)
+    stub = await _stub(request.connection, workflow_id, playbook, inputs)
+    client = stub.client
+    ui = request.ui_url or default_ui(client.service_client.config.target_host)
+    options = {
+        "tags": request.tags,
+        "skip_tags": request.skip_tags,
+        "fail_fast": request.fail_fast,
+        "yes": request.yes,
+        "preflight": request.preflight,
+        "cleanup": request.cleanup,
+        "verify": request.verify,
+    }
+    data = run_input(
+        playbook,
+        inputs,
+        os.environ,
+        run_id=run_id,
+        options=options,
+        namespace=client.namespace,
+        address=client.service_client.config.target_host,
+        ui_url=ui,
+    )
+    new = core.create_workflow(
+        client,
+        WORKFLOW,
+        {
+            "task_queue": task_queue,
+            "workflow_id": workflow_id,
+            "memo": {"playbook": playbook.name, "playbook_run_id": run_id},
+        },
+    )
+    await core.start(new, [data])
+    out = sys.stdout
+    out.write(f"durable run: {workflow_id}\n")
+    link = ui_link(ui, client.namespace, workflow_id, new.run_id)
+    if link:
+        out.write(f"  {link}\n")
+    out.flush()
+    if detach:
+        out.write(f"detached; follow it with: playbook status {workflow_id}\n")
+        return 0
+    return await follow(core.create_workflow(client, workflow_id), request.verbosity, out)
+
+
+async def follow(stub: WorkflowStub, verbosity: int = 0, out: TextIO = sys.stdout) -> int:
+    """Print the run's step lines as its steps end (from the ``progress`` query) until it
+    ends; its exit code. Ctrl-C detaches: the run goes on."""
+    from playbook.durable.state import result_from
+    from playbook.report.console import ConsoleReporter
+
+    console = ConsoleReporter(out, verbosity=verbosity)
+    shown = 0
+    started = False
+    try:
+        while True:
+            document = await progress(stub, wait=True)
+            if document.get("result") is None:
+                await asyncio.sleep(POLL_SECONDS)
+                continue
+            result = result_from(document)
+            if not started:
+                console.run_started(_Named(result.playbook, result.path), result)
+                started = True
+            for index in document["finished"][shown:]:
+                record = result.records[index]
+                for line in record.logs:
+                    console.log(record, line)
+                console.step_finished(record)
+            shown = len(document["finished"])
+            if document["done"]:
+                console.run_finished(result)
+                return result.exit_code
+            await asyncio.sleep(POLL_SECONDS)
+    except asyncio.CancelledError:
+        out.write(
+            f"\ndetached: the run goes on; follow it with: playbook status {stub.workflow_id}\n"
+        )
+        out.flush()
+        return 130
+
+
+class _Named:
+    """What the console needs of a playbook to announce a run."""
+
+    def __init__(self, name: str, path: str) -> None:
+        self.name = name
+        self.path = path
+
+
+async def progress(stub: WorkflowStub, *, wait: bool = False) -> dict[str, Any]:
+    """The run's progress document: from the query, or, once the run has closed, from its
+    result (which needs no worker). ``wait``: a run that no worker has picked up yet is
+    waited for."""
+    from playbook import core
+
+    facts = await core.describe(stub)
+    status = facts["status"]
+    if status == "completed":
+        return dict(await core.get_result(stub))
+    if status != "running":
+        raise PlaybookError(
+            f"durable run '{stub.workflow_id}' ended {status} without a report: "
+            "see its history in the Temporal UI"
+        )
+    if wait and facts.get("history_length", 0) <= 3:  # no workflow task completed yet
+        return {"result": None}
+    return dict(await core.query(stub, "progress", timeout=10))
+
+
+# -- status, report, approve, deny, cancel ---------------------------------------------------
+
+
+async def status(connection: Mapping[str, Any], run: str, out: TextIO = sys.stdout) -> int:
+    from playbook.durable.state import result_from
+    from playbook.report.console import ConsoleReporter
+
+    document = await progress(await _stub(connection, run))
+    if document.get("result") is None:
+        out.write(f"durable run {run}: waiting for a worker to pick it up\n")
+        return 0
+    result = result_from(document)
+    console = ConsoleReporter(out, verbosity=0)
+    console.run_started(_Named(result.playbook, result.path), result)
+    for index in document["finished"]:
+        console.step_finished(result.records[index])
+    if document["done"]:
+        console.run_finished(result)
+    else:
+        out.write(f"running: {len(document['finished'])} steps finished\n")
+        for entry in document.get("waiting", []):
+            out.write(
+                f"waiting for approval: step {entry['step'] or entry['path']}: {entry['text']} "
+                f"(playbook approve {run} / playbook deny {run})\n"
+            )
+    out.flush()
+    return 0
+
+
+async def report(connection: Mapping[str, Any], run: str, paths: Mapping[str, str | None]) -> int:
+    from playbook.durable.state import result_from
+    from playbook.report.files import write_json_report, write_junit_xml
+    from playbook.report.html import write_html_report
+
+    if not any(paths.values()):
+        raise UsageError("playbook report: give --json-report, --junit-xml or --html-report")
+    document = await progress(await _stub(connection, run))
+    if document.get("result") is None:
+        raise UsageError(f"durable run {run} has not started yet: no report to write")
+    result = result_from(document)
+    writers = {
+        "json_report": write_json_report,
+        "junit_xml": write_junit_xml,
+        "html_report": write_html_report,
+    }
+    for name, path in paths.items():
+        if path:
+            writers[name](path, [result])
+    return 0
+
+
+async def answer(
+    connection: Mapping[str, Any],
+    run: str,
+    approve: bool,
+    step: str | None,
+    out: TextIO = sys.stdout,
+) -> int:
+    from playbook import core
+
+    stub = await _stub(connection, run)
+    name = "approve" if approve else "deny"
+    try:
+        said = await core.update(stub, name, [step])
+    except PlaybookError as e:
+        raise UsageError(f"playbook {name} {run}: {_reason(e)}") from None
+    verb = "approved" if approve else "denied"
+    out.write(f"{verb}: step {said['step'] or said['path']}: {said['text']}\n")
+    return 0
+
+
+def _reason(error: PlaybookError) -> str:
+    text = str(error)
+    for marker in ("no confirm step is waiting", "is not waiting for an answer"):
+        at = text.find(marker)
+        if at >= 0:
+            start = text.rfind("step '", 0, at) if marker.startswith("is not") else at
+            return text[start:].split("\n")[0].rstrip(")")
+    return text
+
+
+async def cancel(connection: Mapping[str, Any], run: str, out: TextIO = sys.stdout) -> int:
+    from playbook import core
+
+    stub = await _stub(connection, run)
+    await core.cancel(stub, "playbook cancel")
+    out.write(
+        f"cancel requested: {run} (its steps in flight are cancelled, finally runs, exit 130)\n"
+    )
+    return 0

@@ -1,0 +1,97 @@
+"""What a durable run carries to its workers: the playbook's files as text (with their
+includes), the inputs (secret ones sealed), the environment captured at submission (its
+secret variables sealed or left out), the run options; and the way back to a
+:class:`~playbook.model.Playbook` from that text, with no file read on the worker.
+
+Validation happened on the submitting machine; :func:`playbook_from_tree` only builds the
+model (the text is the very text the submitter validated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from playbook import model
+from playbook.durable import sealing
+from playbook.errors import UsageError
+from playbook.inputs import secret_names
+from playbook.model import Playbook
+from playbook.secrets import ENVIRONMENT_SECRETS
+from playbook.yamlsource import load_text
+
+FORMAT = 1
+"""The version of the run input's shape."""
+
+OPTION_NAMES = ("tags", "skip_tags", "fail_fast", "yes", "preflight", "cleanup", "verify")
+"""The :class:`~playbook.runner.RunOptions` fields a durable run takes from ``run``."""
+
+
+def tree_of(playbook: Playbook) -> dict[str, Any]:
+    """``{path, text, includes: {relative: tree}}``: the files as the submitter read them."""
+    return {
+        "path": playbook.path,
+        "text": playbook.source.text,
+        "includes": {relative: tree_of(child) for relative, child in playbook.includes.items()},
+    }
+
+
+def playbook_from_tree(tree: Mapping[str, Any]) -> Playbook:
+    """The model of a tree of files given as text (includes first)."""
+    includes = {relative: playbook_from_tree(child) for relative, child in tree["includes"].items()}
+    return model.build(tree["path"], load_text(tree["text"], tree["path"]), includes)
+
+
+def run_input(
+    playbook: Playbook,
+    inputs: Mapping[str, Any],
+    environ: Mapping[str, str],
+    *,
+    run_id: str,
+    options: Mapping[str, Any],
+    namespace: str,
+    address: str,
+    ui_url: str | None,
+) -> dict[str, Any]:
+    """The workflow input of a durable run. Secret inputs and secret environment variables
+    are sealed with the submitter's key; without a key, a secret input given a value is a
+    usage error and the secret environment variables stay behind."""
+    key = sealing.key_from(environ)
+    secret = {n: v for n, v in inputs.items() if n in secret_names(playbook.inputs)}
+    given = [n for n, v in secret.items() if v is not None]
+    if given and key is None:
+        raise UsageError(
+            f"the secret input{'s' if len(given) > 1 else ''} {', '.join(sorted(given))} of a "
+            f"durable run must travel sealed: set {sealing.KEY_VARIABLE} (the same key on "
+            "this machine and on the workers)"
+        )
+    hidden = {n: environ[n] for n in ENVIRONMENT_SECRETS if environ.get(n)}
+    return {
+        "format": FORMAT,
+        "run_id": run_id,
+        "tree": tree_of(playbook),
+        "inputs": {n: v for n, v in inputs.items() if n not in secret},
+        "secret_inputs": sealing.seal(key, secret) if key is not None and secret else None,
+        # (the key itself never travels, not even sealed)
+        "env": {n: v for n, v in environ.items() if n not in hidden and n != sealing.KEY_VARIABLE},
+        "secret_env": sealing.seal(key, hidden) if key is not None and hidden else None,
+        "options": {
+            k: sorted(v) if isinstance(v, frozenset) else v
+            for k, v in options.items()
+            if k in OPTION_NAMES
+        },
+        "namespace": namespace,
+        "address": address,
+        "ui_url": ui_url,
+    }
+
+
+def opened(data: Mapping[str, Any], key: bytes | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The run's inputs and environment, the sealed parts opened with ``key``."""
+    inputs = dict(data["inputs"])
+    environ = dict(data["env"])
+    if data.get("secret_inputs") is not None:
+        inputs.update(sealing.unseal(key, data["secret_inputs"]))
+    if data.get("secret_env") is not None:
+        environ.update(sealing.unseal(key, data["secret_env"]))
+    return inputs, environ
