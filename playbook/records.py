@@ -13,6 +13,7 @@ request rendered, its action not called; counted only when there is one). Run st
 
 from __future__ import annotations
 
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,7 +122,9 @@ class RunResult:
     status: str = "passed"
     exit_code: int = 0
     duration: float = 0.0
-    records: list[StepRecord] = field(default_factory=list)
+    records: MutableSequence[StepRecord] = field(default_factory=list)
+    """In the order the steps began: a list, or for ``playbook run`` the on-disk
+    :class:`~playbook.record_log.RecordLog` (iterate it; records read back are copies)."""
     error: str | None = None
     namespace: str | None = None
     address: str | None = None
@@ -132,15 +135,23 @@ class RunResult:
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STEP_STATUSES, 0)
-        for record in self.records:
-            counts[record.status] = counts.get(record.status, 0) + 1
+        statuses = getattr(self.records, "statuses", None)  # a log tells without reading
+        for status in statuses() if statuses else (r.status for r in self.records):
+            counts[status] = counts.get(status, 0) + 1
         return counts
 
-    def to_dict(self) -> dict[str, Any]:
+    def head(self) -> dict[str, Any]:
+        """The run as the JSON report has it, but its steps (the last of its fields)."""
         computed = {
             "duration": round(self.duration, 6),
             "counts": self.counts(),
             "coverage": self.masker.data(self.handlers.coverage(), numbers=False),
-            "steps": [r.to_dict() for r in self.records],
         }
-        return {k: computed[k] if k in computed else getattr(self, k) for k in _RUN_REPORTED}
+        return {
+            k: computed[k] if k in computed else getattr(self, k)
+            for k in _RUN_REPORTED
+            if k != "steps"
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.head(), "steps": [r.to_dict() for r in self.records]}

@@ -101,11 +101,25 @@ async def run_async(request: RunRequest, signals: Signals | None = None) -> int:
         code = command.write_reports()  # (a FIFO's reader is waited for outside the loop)
     finally:
         signals.finish()
+        for result in command.results:  # (the on-disk record logs: read for the last time)
+            getattr(result.records, "close", lambda: None)()
     if isinstance(error, PlaybookError) and signals.interrupted:
         sys.stderr.write(f"error: {error}\n")  # said, but the exit code is the signal's
     elif error is not None:
         raise error
     return code
+
+
+def _journaled(runner: Runner) -> Runner:
+    """The run's step records go to an on-disk log as they finish, and the reports read
+    them back from it (:mod:`playbook.record_log`): a 100,000-step run in bounded memory."""
+    from playbook.record_log import Journaled, RecordLog
+
+    shared = runner.shared
+    log = RecordLog(shared.masker)
+    shared.result.records = log
+    shared.reporter = Journaled(shared.reporter, log)
+    return runner
 
 
 class _Command:
@@ -268,7 +282,8 @@ class _Command:
         reporter = ConsoleReporter(
             self.console, verbosity=request.verbosity, colour=style.colour, bold=style.bold
         )
-        return self.environment.runner(playbook, inputs, options=options, reporter=reporter)
+        runner = self.environment.runner(playbook, inputs, options=options, reporter=reporter)
+        return _journaled(runner)
 
     async def _run(self, runners: list[Runner]) -> None:
         """The runs, ``--jobs`` at a time; a signal interrupts them (a second one: hard)."""
@@ -299,11 +314,14 @@ class _Command:
         client = runner.shared.client
         if self.request.history_dir is None or client is None or runner.shared.interrupted:
             return
-        from playbook.core.evidence import write_histories
+        from playbook.core.evidence import FAILED, write_histories
 
-        result = runner.shared.result
-        for warning in await write_histories(client, result.records, self.request.history_dir):
+        records = runner.shared.result.records
+        failed = {i: r for i, r in enumerate(records) if r.status in FAILED}
+        for warning in await write_histories(client, failed.values(), self.request.history_dir):
             self.console.write(f"warning: {runner.shared.masker.text(warning)}\n")
+        for index, record in failed.items():
+            records[index] = record  # (the log's records are copies: it writes them again)
         self.console.flush()
 
     async def _teardown(self) -> BaseException | None:

@@ -12,8 +12,8 @@ import json
 import platform
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
-from dataclasses import fields, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,29 +34,17 @@ _MESSAGE_LIMIT = 500
 _RUN_ERROR_TYPES = {"error": "RunError", "interrupted": "Interrupted"}
 
 
-_USER_DATA = ("request", "result", "error")
-"""A step's fields that hold the user's values as they are, numbers included."""
-
-
 def masked(result: RunResult) -> RunResult:
     """A copy of ``result`` with every secret of its run masked in every field: the last
     line of defence, so that what the writers emit never holds a secret, whatever the
     runner missed (the run's address and namespace included). Numbers are masked only in
     the user's values (requests, results, errors): a number secret must not mask a line
     number or a duration."""
-    masker = result.masker
-    if not masker:
+    from playbook.report.journal import masked_head, records_of
+
+    if not result.masker:
         return result
-
-    def copy(holder: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-        return {
-            f.name: masker.data(getattr(holder, f.name), numbers=f.name in _USER_DATA)
-            for f in fields(holder)
-            if f.name not in skip
-        }
-
-    records = [replace(record, **copy(record)) for record in result.records]
-    return replace(result, records=records, **copy(result, ("records", "masker")))
+    return replace(masked_head(result), records=list(records_of(result)))
 
 
 def json_report(results: Sequence[RunResult]) -> dict[str, Any]:
@@ -68,50 +56,22 @@ def json_report(results: Sequence[RunResult]) -> dict[str, Any]:
     }
 
 
-def _compact(value: Any) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except ValueError:  # an integer too long for Python to write out: shown as such
-        return json.dumps(numbers.printable(value), ensure_ascii=False, default=str)
-
-
 def json_report_text(results: Sequence[RunResult]) -> str:
-    """The report as text: indented down to the runs, then one step a line.
+    """The report as text (:func:`playbook.report.journal.json_chunks`, joined)."""
+    from playbook.report.journal import json_chunks
 
-    ``indent`` on the whole document would send every value through CPython's pure-Python
-    encoder (seconds and hundreds of MB for a 10,000-item loop, see docs/performance.md);
-    one compact line a step keeps the C encoder, and the file stays readable and greppable.
-    """
-    report = json_report(results)
-    lines = ["{"]
-    lines += [
-        f"  {_compact(key)}: {_compact(value)}," for key, value in report.items() if key != "runs"
-    ]
-    lines.append('  "runs": [')
-    runs = report["runs"]
-    for index, run in enumerate(runs):
-        head = {key: value for key, value in run.items() if key != "steps"}
-        lines.append("    {")
-        lines += [f"      {_compact(key)}: {_compact(value)}," for key, value in head.items()]
-        steps = run["steps"]
-        lines.append('      "steps": [')
-        lines += [
-            f"        {_compact(step)}{',' if i < len(steps) - 1 else ''}"
-            for i, step in enumerate(steps)
-        ]
-        lines.append("      ]")
-        lines.append("    }" + ("," if index < len(runs) - 1 else ""))
-    lines.append("  ]")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return "".join(json_chunks(results))
 
 
 def write_json_report(
     path: str | Path, results: Sequence[RunResult], *, stop: Callable[[], bool] | None = None
 ) -> None:
     """Write the JSON report to ``path`` as what it is: ``-`` (standard output), a device,
-    a FIFO or a link written through, a regular file atomically (:mod:`.paths`)."""
-    paths.write_text(path, json_report_text(results), stop=stop)
+    a FIFO or a link written through, a regular file atomically (:mod:`.paths`); written
+    as it is made, a step record at a time (:mod:`.journal`)."""
+    from playbook.report.journal import json_chunks
+
+    paths.write_text(path, json_chunks(results), stop=stop)
 
 
 def worst_exit_code(codes: Any) -> int:
@@ -236,24 +196,26 @@ def _run_case(result: RunResult) -> ET.Element | None:
     return None
 
 
-def _suite(result: RunResult) -> ET.Element:
-    result = masked(result)
-    cases = [_step_case(result, record) for record in result.records]
+def junit_cases(result: RunResult, records: Iterable[StepRecord]) -> Iterator[ET.Element]:
+    """A suite's cases: one per (masked) record, then the run's own when it has one."""
+    for record in records:
+        yield _step_case(result, record)
     run_case = _run_case(result)
     if run_case is not None:
-        cases.append(run_case)
+        yield run_case
 
-    def count(tag: str) -> str:
-        return str(sum(1 for case in cases if case.find(tag) is not None))
 
+def suite_shell(result: RunResult, counts: Mapping[str, int]) -> tuple[ET.Element, int]:
+    """A run's ``testsuite`` without its cases (``counts``: how many, and of them with a
+    failure, an error, skipped), and where among its children the cases go."""
     suite = ET.Element(
         "testsuite",
         {
             "name": _xml_text(result.playbook),
-            "tests": str(len(cases)),
-            "failures": count("failure"),
-            "errors": count("error"),
-            "skipped": count("skipped"),
+            "tests": str(counts["tests"]),
+            "failures": str(counts["failure"]),
+            "errors": str(counts["error"]),
+            "skipped": str(counts["skipped"]),
             "time": f"{result.duration:.3f}",
         },
     )
@@ -263,31 +225,32 @@ def _suite(result: RunResult) -> ET.Element:
     suite.set("hostname", platform.node() or "localhost")
     suite.set("file", _xml_text(result.path))
     _properties(suite, result, ("run_id", "status", "exit_code", "address", "namespace"))
-    suite.extend(cases)
+    position = len(suite)
     if result.error and result.status != "passed":
         ET.SubElement(suite, "system-err").text = _xml_text(result.error)
-    return suite
+    return suite, position
 
 
-def junit_xml(results: Sequence[RunResult]) -> str:
+def suites_shell(results: Sequence[RunResult], totals: Mapping[str, int]) -> ET.Element:
+    """The document's ``testsuites``, without its suites."""
     suites = ET.Element("testsuites", name="temporal-playbook")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
-    for result in results:
-        suite = _suite(result)
-        suites.append(suite)
-        for key in totals:
-            totals[key] += int(suite.get(key, "0"))
     for key, value in totals.items():
         suites.set(key, str(value))
     suites.set("time", f"{sum(r.duration for r in results):.3f}")
-    ET.indent(suites)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
-    )
+    return suites
+
+
+def junit_xml(results: Sequence[RunResult]) -> str:
+    """The JUnit document (:func:`playbook.report.journal.junit_chunks`, joined)."""
+    from playbook.report.journal import junit_chunks
+
+    return "".join(junit_chunks(results))
 
 
 def write_junit_xml(
     path: str | Path, results: Sequence[RunResult], *, stop: Callable[[], bool] | None = None
 ) -> None:
     """Write the JUnit XML report to ``path``, as :func:`write_json_report` does."""
-    paths.write_text(path, junit_xml(results), stop=stop)
+    from playbook.report.journal import junit_chunks
+
+    paths.write_text(path, junit_chunks(results), stop=stop)

@@ -18,7 +18,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 STDOUT = "-"
@@ -125,9 +125,12 @@ def _folder_problem(path: str) -> str | None:
 # -- writing -----------------------------------------------------------------------------
 
 
-def write_text(path: str | Path, text: str, *, stop: Callable[[], bool] | None = None) -> None:
+def write_text(
+    path: str | Path, text: str | Iterable[str], *, stop: Callable[[], bool] | None = None
+) -> None:
     """Write a report to ``path`` as what it is (see the module); ``OSError`` if it cannot
-    be written, :class:`ReportInterrupted` if ``stop`` ended the wait for a FIFO's reader."""
+    be written, :class:`ReportInterrupted` if ``stop`` ended the wait for a FIFO's reader.
+    ``text`` may come in pieces (a report made as it is written)."""
     name = os.fspath(path)
     if is_stdout(name):  # (also /dev/stdout: through our descriptor, not a new one)
         _write_stdout(text)
@@ -146,7 +149,7 @@ def write_text(path: str | Path, text: str, *, stop: Callable[[], bool] | None =
         atomic_write(name, text)
 
 
-def atomic_write(path: str | Path, text: str) -> None:
+def atomic_write(path: str | Path, text: str | Iterable[str]) -> None:
     """Write to a temporary file beside ``path``, then rename: a reader never sees half a
     report, and an earlier report survives a failed write."""
     target = Path(path)
@@ -164,20 +167,22 @@ def atomic_write(path: str | Path, text: str) -> None:
         raise
 
 
-def _write_fd(fd: int, text: str) -> None:
+def _write_fd(fd: int, text: str | Iterable[str]) -> None:
     # backslashreplace: a lone surrogate (from a payload) becomes \udXXX, which in a JSON
     # string is the same value again, instead of losing the report.
     with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
-        f.write(text)
+        f.writelines([text] if isinstance(text, str) else text)
 
 
-def _write_stdout(text: str) -> None:
+def _write_stdout(text: str | Iterable[str]) -> None:
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:
-        sys.stdout.write(text)
-    else:
-        buffer.write(text.encode("utf-8", "backslashreplace"))
+    for piece in [text] if isinstance(text, str) else text:
+        if buffer is None:
+            sys.stdout.write(piece)
+        else:
+            buffer.write(piece.encode("utf-8", "backslashreplace"))
+    if buffer is not None:
         buffer.flush()
     sys.stdout.flush()
 
