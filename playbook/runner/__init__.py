@@ -6,7 +6,10 @@ sleep and clock it is given, and writes its records.
 - :mod:`~playbook.runner.retry`: ``retry``; :mod:`~playbook.runner.select`: tags, ``when``;
 - :mod:`~playbook.runner.env`: scopes, the template context, the services of a step;
 - :mod:`~playbook.runner.values`: typed fields checked when rendered;
-- :mod:`~playbook.runner.state`: options, the shared services and state of a run.
+- :mod:`~playbook.runner.state`: options, the shared services and state of a run;
+- :mod:`~playbook.runner.hygiene`: run-level hygiene's settings, the workflows a run
+  started, what it asks the server; :mod:`~playbook.runner.preflight` (before the first
+  step) and :mod:`~playbook.runner.closing` (``cleanup`` and ``verify``, after ``finally``).
 """
 
 from playbook.runner.interpreter import Runner

@@ -16,7 +16,7 @@ from playbook.durations import format_duration
 from playbook.errors import ConnectionFailed, PlaybookError
 from playbook.expect import Outcome, judge
 from playbook.records import RunResult, StepRecord
-from playbook.runner import dry_run, hygiene, literal, nested, preflight, retry, select, values
+from playbook.runner import closing, dry_run, literal, nested, preflight, retry, select, values
 from playbook.runner.bugs import BugFound
 from playbook.runner.env import Scope, StepEnv, template_context
 from playbook.runner.state import Shared, ui_link
@@ -103,7 +103,7 @@ class Runner:
             )
         self._in_finally = True
         finished = await self._stage(nested.cleanup(self, self.playbook.finally_steps, "finally"))
-        await self._stage(hygiene.after_run(self, finished=finished))  # cleanup, verify
+        await self._stage(closing.after_run(self, finished=finished))  # cleanup, verify
         return self._close(began)
 
     def _failed(self, message: str, code: int) -> None:
