@@ -254,16 +254,12 @@ async def trigger(
     await aimed(lambda: handle.trigger(overlap=policy), "trigger_schedule", where)
     if before is None:
         return None
-    seen = {
-        (r["workflow_id"], r["run_id"])
-        for r in map(lambda a: _run(a.action), before.info.recent_actions)
-    }
+    seen = [_run(a.action) for a in before.info.recent_actions]
     end = asyncio.get_running_loop().time() + timeout
     while True:
         now = await describe(handle)
         for action in reversed(now.info.recent_actions):
-            run = _run(action.action)
-            if (run["workflow_id"], run["run_id"]) not in seen:
+            if (run := _run(action.action)) not in seen:  # the newest action we had not seen
                 return run
         left = end - asyncio.get_running_loop().time()
         bound = deadline.remaining()
@@ -275,9 +271,10 @@ async def trigger(
                 if skipped > 0 or now.info.running_actions
                 else "the schedule dropped the trigger"
             )
+            within = spelt(timedelta(seconds=timeout))
             raise TemporalError(
-                f"trigger_schedule: {where} started no run within {spelt(timedelta(seconds=timeout))}: "
-                f"{why}; give overlap: allow_all (or buffer_one) to start one anyway",
+                f"trigger_schedule: {where} started no run within {within}: {why}; give "
+                "overlap: allow_all (or buffer_one) to start one anyway",
                 operation="trigger_schedule",
                 error_type="TriggerDropped",
             )
