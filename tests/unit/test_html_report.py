@@ -213,7 +213,9 @@ def chromium() -> str:
     pytest.skip(reason)
 
 
-def browse(page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def browse(
+    page: Path, tmp_path: Path, *extra: str, fragment: str = ""
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             chromium(),
@@ -228,7 +230,7 @@ def browse(page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProce
             f"--user-data-dir={tmp_path / 'profile'}",
             "--window-size=1280,900",
             *extra,
-            page.as_uri(),
+            page.as_uri() + fragment,
         ],
         capture_output=True,
         text=True,
@@ -365,6 +367,13 @@ def test_a_10000_step_run_in_headless_chromium(tmp_path: Path) -> None:
     assert "show the other 4989 of 5000 items" in dom.stdout
     assert 'data-item="0:4321"' in dom.stdout
     assert dom.stdout.count('class="lane"') == 51
+    # a link to one step opens it, drawing the collapsed item it is in (step 9001: item 4500)
+    linked = browse(page, tmp_path, "--dump-dom", fragment="#step-0-9001")
+    assert linked.returncode == 0, linked.stderr
+    opened = re.search(r'<details class="step[^"]*"[^>]*id="step-0-9001"[^>]*>', linked.stdout)
+    assert opened is not None
+    assert "open" in opened.group(0) and 'data-revealed="yes"' in opened.group(0)
+    assert '<button class="more"' not in linked.stdout  # every item is listed now
 
 
 def test_run_writes_the_html_report(tmp_path: Path) -> None:
