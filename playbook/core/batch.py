@@ -255,11 +255,18 @@ def _finished(facts: Mapping[str, Any]) -> bool:
 
 
 async def run(
-    client: Client, request: BatchRequest, *, progress: Progress | None = None
+    client: Client,
+    request: BatchRequest,
+    *,
+    progress: Progress | None = None,
+    listed: Callable[[list[tuple[str, str]]], None] | None = None,
 ) -> dict[str, Any]:
     """Run the batch: ``{job_id, matched, succeeded, failed, state}``. With ``wait``, a job
-    that failed on any execution raises :class:`BatchFailed` (its facts as details)."""
+    that failed on any execution raises :class:`BatchFailed` (its facts as details).
+    ``listed`` is told the executions the job is started on, before it starts."""
     found = await matches(client, request.query, request.max_affected)
+    if listed is not None:
+        listed(found)
     if not found:  # the server takes no job without executions: there is nothing to do
         return {"job_id": None, "matched": 0, "succeeded": 0, "failed": 0, "state": "completed"}
     job_id = f"playbook-{request.operation}-{uuid.uuid4().hex[:12]}"

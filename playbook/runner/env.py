@@ -124,6 +124,11 @@ class StepEnv:
         self.record.logs.append(text)
         shared.reporter.log(self.record, text)
 
+    def expect_ended(self, workflow_ids: Iterable[str]) -> None:
+        """Workflows a step ends on purpose (a batch terminate): ``verify`` expects them so."""
+        for workflow_id in workflow_ids:
+            self.runner.shared.ledger.expect(workflow_id)
+
     def progress(self, text: str) -> None:
         """A live progress line for this step (a batch job's count), where the reporter
         has one (a console on a terminal); nothing otherwise."""

@@ -304,3 +304,31 @@ async def test_reset_to_an_event_id(
     latest = await client.get_workflow_handle(by_id["counter"]["result"]["workflow_id"]).describe()
     assert (latest.run_id, latest.status) == (new_run, WorkflowExecutionStatus.TERMINATED)
     assert by_id["wrong"]["status"] == "passed"
+
+
+async def test_workflows_a_batch_terminated_on_purpose_pass_verify(
+    tmp_path: Path, dev_server: Any, worker: str
+) -> None:
+    code, report = await run(
+        tmp_path,
+        """
+        verify: {no_failed_workflows: true}
+        steps:
+          - foreach:
+              items: [1, 2]
+              steps:
+                - id: counter
+                  create: {type: Counter, task_queue: "{{ inputs.tq }}", execution_timeout: 1m}
+                - start: {workflow: counter, args: ["{{ item }}"]}
+          - count: {query: "TaskQueue = '{{ inputs.tq }}' AND ExecutionStatus = 'Running'"}
+            retry: {until: "result.count == 2", timeout: 10s, interval: 100ms}
+          - batch:
+              query: "TaskQueue = '{{ inputs.tq }}' AND ExecutionStatus = 'Running'"
+              operation: terminate
+              reason: the run's own load, ended on purpose
+        """,
+        dev_server,
+        worker,
+    )
+    assert code == 0, [(s["name"], s["status"], s["error"]) for s in report["steps"]]
+    assert report["status"] == "passed"
