@@ -43,13 +43,18 @@ _USER_DATA = ("request", "result", "error")
 """A record's fields that hold the user's values: numbers are masked only in them."""
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+"""``json.dumps(value, ensure_ascii=False, default=str)``, without making an encoder per
+call (a third of the time of writing a record)."""
+
+
 def encode(value: Any) -> str:
     """Compact JSON as the reports write it (an integer too long for Python to write out is
     shown as such)."""
     try:
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return _ENCODER.encode(value)
     except ValueError:
-        return json.dumps(numbers.printable(value), ensure_ascii=False, default=str)
+        return _ENCODER.encode(numbers.printable(value))
 
 
 def masked_record(record: StepRecord, masker: Masker | None) -> StepRecord:
