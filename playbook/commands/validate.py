@@ -8,12 +8,14 @@ absent. Nothing here imports temporalio or opens a connection.
 ``--format json`` prints one JSON document instead: ``valid``, ``files`` (each with
 ``file`` and ``valid``) and ``problems`` (each with ``file``, ``line``, ``column``,
 ``path`` (null for the file as a whole) and ``message``; an input's problem has no
-line and column, its path is ``inputs``); the exit code is the same.
+line and column, its path is ``inputs``); the exit code is the same. In GitHub Actions
+each problem is also an ``::error`` annotation, on standard error.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -55,6 +57,27 @@ def input_problem(file: str, message: str) -> dict[str, Any]:
 
 def print_json(document: Mapping[str, Any]) -> None:
     click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+
+
+def _annotate(problems: Sequence[Mapping[str, Any]]) -> None:
+    """In GitHub Actions, every problem also as an ``::error`` annotation on its line (on
+    standard error, so that ``--format json`` keeps standard output to itself)."""
+    from playbook.report import github
+
+    if not github.active():
+        return
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    for p in problems:
+        where = f"{p['path']}: " if p["path"] else ""
+        line = github.annotation(
+            "playbook validate",
+            where + p["message"],
+            p["file"],
+            p["line"],
+            workspace,
+            p["column"],
+        )
+        click.echo(line, err=True)
 
 
 def run(
@@ -100,6 +123,7 @@ def run(
                 click.echo(f"ok: {file}")
         verdicts.append({"file": file, "valid": valid})
     invalid = sum(1 for v in verdicts if not v["valid"])
+    _annotate(problems)
     if as_json:
         print_json({"valid": not invalid, "files": verdicts, "problems": problems})
     elif invalid:

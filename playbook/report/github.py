@@ -69,10 +69,19 @@ def _message(record: StepRecord) -> str:
     return "\n".join([str(error.get("message") or record.status), *cause_lines(error)])
 
 
-def annotation(title: str, message: str, file: str, line: int | None, workspace: str | None) -> str:
+def annotation(
+    title: str,
+    message: str,
+    file: str,
+    line: int | None,
+    workspace: str | None,
+    column: int | None = None,
+) -> str:
     properties = [f"file={escape_property(relative(file, workspace))}"]
     if line is not None:
         properties.append(f"line={line}")
+        if column is not None:
+            properties.append(f"col={column}")
     properties.append(f"title={escape_property(title)}")
     return f"::error {','.join(properties)}::{escape_data(message)}"
 

@@ -850,3 +850,19 @@ def test_width_of_a_stream_that_is_not_a_terminal() -> None:
     assert width(io.StringIO()) == 80
     with open(os.devnull, "w") as null:
         assert width(null) == 80
+
+
+def test_validate_annotates_in_github_actions(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(BAD, encoding="utf-8")
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(tmp_path)}
+    done = run_piped(tmp_path, ["validate", "--format", "json", str(tmp_path / "bad.yaml")], env)
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["valid"] is False  # standard output: the JSON alone
+    assert done.stderr.splitlines() == [
+        "::error file=bad.yaml,line=4,col=5,title=playbook validate::steps[0].lg: unknown key "
+        "'lg'; did you mean 'log'?",
+        "::error file=bad.yaml,line=5,col=12,title=playbook validate::steps[1].sleep: 'soon' "
+        "is not a duration; a duration is like 500ms, 10s, 1m30s, 2h, 1d, PT10S, or a number "
+        "of seconds",
+    ]
+    assert "::error" not in run_piped(tmp_path, ["validate", "bad.yaml"], {}).stderr
