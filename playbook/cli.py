@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from playbook import __version__
-from playbook.errors import PlaybookError
+from playbook.errors import InvalidPlaybook, PlaybookError
 
 
 def _echo_error(message: str) -> None:
@@ -374,6 +374,10 @@ def _run_cli(args: list[str] | None) -> int:
         return int(rv) if isinstance(rv, int) else 0
     except PlaybookError as e:
         _echo_error(str(e))
+        if isinstance(e, InvalidPlaybook):  # (in GitHub Actions: an annotation each)
+            from playbook.commands.validate import annotate, problem_dict
+
+            annotate([problem_dict(p) for p in e.problems])
         return e.exit_code
     except click.exceptions.Abort:
         _echo_error("interrupted")

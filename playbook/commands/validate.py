@@ -59,7 +59,7 @@ def print_json(document: Mapping[str, Any]) -> None:
     click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
 
 
-def _annotate(problems: Sequence[Mapping[str, Any]]) -> None:
+def annotate(problems: Sequence[Mapping[str, Any]]) -> None:
     """In GitHub Actions, every problem also as an ``::error`` annotation on its line (on
     standard error, so that ``--format json`` keeps standard output to itself)."""
     from playbook.report import github
@@ -123,7 +123,7 @@ def run(
                 click.echo(f"ok: {file}")
         verdicts.append({"file": file, "valid": valid})
     invalid = sum(1 for v in verdicts if not v["valid"])
-    _annotate(problems)
+    annotate(problems)
     if as_json:
         print_json({"valid": not invalid, "files": verdicts, "problems": problems})
     elif invalid:

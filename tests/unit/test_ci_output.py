@@ -866,3 +866,19 @@ def test_validate_annotates_in_github_actions(tmp_path: Path) -> None:
         "of seconds",
     ]
     assert "::error" not in run_piped(tmp_path, ["validate", "bad.yaml"], {}).stderr
+
+
+def test_run_of_an_invalid_playbook_annotates_in_github_actions(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(BAD, encoding="utf-8")
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(tmp_path)}
+    done = run_piped(tmp_path, ["run", "bad.yaml"], env)
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0] == "error: bad.yaml:4:5: steps[0].lg: unknown key 'lg'; did you mean 'log'?"
+    assert lines[-2:] == [
+        "::error file=bad.yaml,line=4,col=5,title=playbook validate::steps[0].lg: unknown key "
+        "'lg'; did you mean 'log'?",
+        "::error file=bad.yaml,line=5,col=12,title=playbook validate::steps[1].sleep: 'soon' "
+        "is not a duration; a duration is like 500ms, 10s, 1m30s, 2h, 1d, PT10S, or a number "
+        "of seconds",
+    ]
