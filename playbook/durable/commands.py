@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
-from playbook.errors import PlaybookError, UsageError
+from playbook.errors import PlaybookError, UsageError, WorkflowNotFound
 
 if TYPE_CHECKING:
     from playbook.commands.run import RunRequest
@@ -246,6 +246,12 @@ async def answer(
     name = "approve" if approve else "deny"
     try:
         said = await core.update(stub, name, [step])
+    except WorkflowNotFound:
+        raise UsageError(
+            f"playbook {name} {run}: no such run is going on in namespace "
+            f"'{stub.client.namespace}' (it has ended, or the id is wrong): nothing waits "
+            "for an answer"
+        ) from None
     except PlaybookError as e:
         raise UsageError(f"playbook {name} {run}: {_reason(e)}") from None
     verb = "approved" if approve else "denied"
@@ -254,13 +260,10 @@ async def answer(
 
 
 def _reason(error: PlaybookError) -> str:
+    """What the interpreter said when it refused the answer (its validator's words)."""
     text = str(error)
-    for marker in ("no confirm step is waiting", "is not waiting for an answer"):
-        at = text.find(marker)
-        if at >= 0:
-            start = text.rfind("step '", 0, at) if marker.startswith("is not") else at
-            return text[start:].split("\n")[0].rstrip(")")
-    return text
+    _, rejected, reason = text.partition(" was rejected: ")
+    return reason.removeprefix("ValueError: ") if rejected else text
 
 
 async def cancel(connection: Mapping[str, Any], run: str, out: TextIO = sys.stdout) -> int:
