@@ -286,7 +286,7 @@ def test_runbook_plan_is_its_help_page() -> None:
         "  7. confirm: Terminate order order-42 (reason: stuck order, terminated by ops)? "
         "-- Ask before terminating",
         "     when: not inputs.dry_run",
-        "  8. terminate order -- Terminate the order",
+        "  8. terminate order -- Terminate the order  [destructive]",
         "     when: not inputs.dry_run",
         "     reason: stuck order, terminated by ops",
         '     details: [{runbook: "{{ run.playbook }}", run: "{{ run.id }}"}]',
