@@ -14,6 +14,7 @@ from typing import Any
 
 from playbook import model
 from playbook.durable import sealing
+from playbook.durable.environ import env_names
 from playbook.errors import UsageError
 from playbook.inputs import secret_names
 from playbook.model import Playbook
@@ -53,9 +54,10 @@ def run_input(
     address: str,
     ui_url: str | None,
 ) -> dict[str, Any]:
-    """The workflow input of a durable run. Secret inputs and secret environment variables
-    are sealed with the submitter's key; without a key, a secret input given a value is a
-    usage error and the secret environment variables stay behind."""
+    """The workflow input of a durable run. The environment variables its templates read
+    are taken along (:mod:`.environ`). With the submitter's key, secret inputs and those
+    variables travel sealed; without one, a secret input given a value is a usage error
+    and the environment's known secrets (``TEMPORAL_API_KEY``...) stay behind."""
     key = sealing.key_from(environ)
     secret = {n: v for n, v in inputs.items() if n in secret_names(playbook.inputs)}
     given = [n for n, v in secret.items() if v is not None]
@@ -65,16 +67,25 @@ def run_input(
             f"durable run must travel sealed: set {sealing.KEY_VARIABLE} (the same key on "
             "this machine and on the workers)"
         )
-    hidden = {n: environ[n] for n in ENVIRONMENT_SECRETS if environ.get(n)}
+    names = env_names(playbook)
+    taken = {
+        n: v
+        for n, v in environ.items()
+        if (names is None or n in names) and n != sealing.KEY_VARIABLE  # (never the key)
+    }
+    if key is not None:  # what the templates read may be secret too: all of it sealed
+        plain, sealed = {}, taken
+    else:  # the known secrets stay behind
+        plain = {n: v for n, v in taken.items() if n not in ENVIRONMENT_SECRETS}
+        sealed = {}
     return {
         "format": FORMAT,
         "run_id": run_id,
         "tree": tree_of(playbook),
         "inputs": {n: v for n, v in inputs.items() if n not in secret},
         "secret_inputs": sealing.seal(key, secret) if key is not None and secret else None,
-        # (the key itself never travels, not even sealed)
-        "env": {n: v for n, v in environ.items() if n not in hidden and n != sealing.KEY_VARIABLE},
-        "secret_env": sealing.seal(key, hidden) if key is not None and hidden else None,
+        "env": plain,
+        "secret_env": sealing.seal(key, sealed) if key is not None and sealed else None,
         "options": {
             k: sorted(v) if isinstance(v, frozenset) else v
             for k, v in options.items()
