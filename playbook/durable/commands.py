@@ -125,11 +125,15 @@ async def follow(stub: WorkflowStub, verbosity: int = 0, out: TextIO = sys.stdou
 
     console = ConsoleReporter(out, verbosity=verbosity)
     shown = 0
-    started = False
+    started = said_waiting = False
     try:
         while True:
             document = await progress(stub, wait=True)
             if document.get("result") is None:
+                if not said_waiting:
+                    out.write("waiting for a playbook worker to pick the run up\n")
+                    out.flush()
+                    said_waiting = True
                 await asyncio.sleep(POLL_SECONDS)
                 continue
             result = result_from(document)

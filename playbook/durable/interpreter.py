@@ -52,7 +52,7 @@ timeout and the call retried on another (errors of the call itself come back as 
 _ENVIRON: ContextVar[dict[str, str]] = ContextVar("playbook_durable_environ")
 
 
-class RemoteError(PlaybookError):
+class _RemoteError(PlaybookError):
     """A step's call failed in its activity: the error as the activity recorded it."""
 
     def __init__(self, message: str, record: Mapping[str, Any]) -> None:
@@ -63,15 +63,15 @@ class RemoteError(PlaybookError):
         return dict(self.record)
 
 
-class RemoteUsageError(RemoteError):
+class _RemoteUsageError(_RemoteError):
     exit_code = 2
 
 
-class RemoteServerError(RemoteError):
+class _RemoteServerError(_RemoteError):
     exit_code = 3
 
 
-_BY_CODE: dict[int, type[RemoteError]] = {2: RemoteUsageError, 3: RemoteServerError}
+_BY_CODE: dict[int, type[_RemoteError]] = {2: _RemoteUsageError, 3: _RemoteServerError}
 
 
 class DurableRunner(Runner):
@@ -330,7 +330,7 @@ class PlaybookRun:
         try:
             answer = await workflow.execute_activity(CALL, request, **CALL_OPTIONS)
         except ActivityError as e:
-            raise RemoteServerError(
+            raise _RemoteServerError(
                 f"{env.where(kind)}: the call could not be made: {e.cause or e}",
                 {"type": "ActivityError", "message": str(e.cause or e), "details": None},
             ) from None
@@ -342,7 +342,7 @@ class PlaybookRun:
             raise RuntimeError(answer["bug"])
         if "error" in answer:
             error = answer["error"]
-            kind_of = _BY_CODE.get(int(error["exit_code"]), RemoteError)
+            kind_of = _BY_CODE.get(int(error["exit_code"]), _RemoteError)
             raise kind_of(error["message"], error["record"])
         merge_ledger(env.handlers, answer["ledger"])
         for name, data in answer["stubs"].items():
