@@ -131,7 +131,7 @@ async def follow(stub: WorkflowStub, verbosity: int = 0, out: TextIO = sys.stdou
             document = await progress(stub, wait=True)
             if document.get("result") is None:
                 if not said_waiting:
-                    out.write("waiting for a playbook worker to pick the run up\n")
+                    out.write("waiting for a playbook worker to answer for the run\n")
                     out.flush()
                     said_waiting = True
                 await asyncio.sleep(POLL_SECONDS)
@@ -168,8 +168,8 @@ class _Named:
 
 async def progress(stub: WorkflowStub, *, wait: bool = False) -> dict[str, Any]:
     """The run's progress document: from the query, or, once the run has closed, from its
-    result (which needs no worker). ``wait``: a run that no worker has picked up yet is
-    waited for."""
+    result (which needs no worker). ``wait``: a run that no worker has picked up yet, or
+    that no worker answers for just now, gives ``{"result": None}``: the caller waits."""
     from playbook import core
 
     facts = await core.describe(stub)
@@ -183,7 +183,12 @@ async def progress(stub: WorkflowStub, *, wait: bool = False) -> dict[str, Any]:
         )
     if wait and facts.get("history_length", 0) <= 3:  # no workflow task completed yet
         return {"result": None}
-    return dict(await core.query(stub, "progress", timeout=10))
+    try:
+        return dict(await core.query(stub, "progress", timeout=10))
+    except PlaybookError:
+        if not wait:
+            raise
+        return {"result": None}  # no worker answers just now (one was killed, say)
 
 
 # -- status, report, approve, deny, cancel ---------------------------------------------------

@@ -111,13 +111,27 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0
 
 @pytest.mark.parametrize("name", ["control.yaml", "order.yaml", "failing.yaml"])
 async def test_same_report_locally_and_durably(
-    dev_server: Any, hosted: str, task_queue: str, tmp_path: Path, name: str
+    dev_server: Any, client: Client, hosted: str, task_queue: str, tmp_path: Path, name: str
 ) -> None:
     local_code, local = await _local(dev_server, name, task_queue, tmp_path)
     durable_code, durable, output = await _durable(dev_server, hosted, name, task_queue, tmp_path)
     assert durable_code == local_code == (1 if name == "failing.yaml" else 0)
     assert normalised(durable) == normalised(local)
     assert "durable run: playbook-durable-" in output
+    await _replayed(client, _run_id(output))
+
+
+async def _replayed(client: Client, run: str) -> None:
+    """The run's history replays on a fresh worker as it ran: the interpreter is
+    deterministic (a worker that takes a run over replays it so)."""
+    from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+    from playbook.durable.interpreter import PlaybookRun
+
+    history = await client.get_workflow_handle(run).fetch_history()
+    replayer = Replayer(workflows=[PlaybookRun], workflow_runner=UnsandboxedWorkflowRunner())
+    replayed = await replayer.replay_workflow(history)
+    assert replayed.replay_failure is None
 
 
 # -- approve, deny, cancel, detach ----------------------------------------------------------
@@ -179,6 +193,7 @@ async def test_approve_answers_the_waiting_confirm(
     code, output = await _followed(client, run)
     assert code == 0
     assert "PASS  confirm ask" in output
+    await _replayed(client, run)
     report = await _report(dev_server, run, tmp_path)
     assert _steps(report) == [
         ("steps[0]", "passed", None),
@@ -238,6 +253,7 @@ async def test_cancel_interrupts_a_sleeping_run_and_finally_runs(
     code, output = await _followed(client, run)
     assert code == 130
     assert "interrupted: durable sleeper" in output
+    await _replayed(client, run)
     report = await _report(dev_server, run, tmp_path)
     assert report["exit_code"] == 130
     assert report["runs"][0]["status"] == "interrupted"
