@@ -7,6 +7,7 @@ options become temporalio's start arguments here (:func:`start_kwargs`).
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -99,9 +100,14 @@ class UpdateHandle:
 
 
 def _readable_id(workflow_type: str) -> str:
+    return f"{_slug(workflow_type)}-{uuid.uuid4().hex[:12]}"
+
+
+@functools.lru_cache(maxsize=256)
+def _slug(workflow_type: str) -> str:
+    """``OrderWorkflow`` -> ``order-workflow`` (once per type: a fan-out creates thousands)."""
     slug = re.sub(r"(?<!^)(?=[A-Z])", "-", workflow_type).lower()
-    slug = re.sub(r"[^a-z0-9-]+", "-", slug).strip("-") or "workflow"
-    return f"{slug}-{uuid.uuid4().hex[:12]}"
+    return re.sub(r"[^a-z0-9-]+", "-", slug).strip("-") or "workflow"
 
 
 def create_workflow(
