@@ -74,13 +74,25 @@ class _RemoteServerError(_RemoteError):
 _BY_CODE: dict[int, type[_RemoteError]] = {2: _RemoteUsageError, 3: _RemoteServerError}
 
 
+_INPUT: ContextVar[dict[str, Any]] = ContextVar("playbook_durable_input")
+
+
 class DurableRunner(Runner):
     """The runner, with the environment captured when the run was submitted (also in the
-    playbooks it includes, which are made as ``type(runner)(...)``)."""
+    playbooks it includes, which are made as ``type(runner)(...)``); its long loops are
+    sharded into child workflows (:mod:`.shards`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.environ = dict(_ENVIRON.get())
+
+    async def foreach(self, step: Any, env: Any, scope: Any, path: str, depth: int) -> Any:
+        if self.depth != 0:  # a loop of an included file runs here (its step is not found
+            return await super().foreach(step, env, scope, path, depth)  # by a shard)
+        from playbook.durable import shards
+
+        base = {k: v for k, v in _INPUT.get().items() if k != "shard"}
+        return await shards.foreach(base, self, step, env, scope, path, depth)
 
 
 class Progress:
@@ -222,7 +234,10 @@ class PlaybookRun:
         _ENVIRON.set(environ)
         functions.SOURCES.set((lambda: str(workflow.uuid4()), lambda: workflow.now().isoformat()))
         timing.CLOCK.set(lambda: next(ticks) * 1e-6)  # two million checks: the "2 s" budget
+        _INPUT.set(data)
         runner = DurableRunner(playbook, inputs, shared)
+        if "shard" in data:  # a part of a long foreach of the parent run (.shards)
+            return await self._shard(runner, data["shard"])
         task = asyncio.ensure_future(runner.run())
         while True:
             try:
@@ -231,6 +246,24 @@ class PlaybookRun:
             except asyncio.CancelledError:  # playbook cancel RUN: an interrupt, as Ctrl-C
                 runner.interrupt(hard=runner.shared.interrupted)
         return self.document()
+
+    async def _shard(self, runner: Runner, data: dict[str, Any]) -> dict[str, Any]:
+        from playbook.durable import shards
+
+        answer: dict[str, Any] = {}
+
+        async def body() -> None:
+            answer.update(await shards.shard(runner, data))
+
+        self.progress.run_started(None, runner.shared.result)
+        task = asyncio.ensure_future(body())
+        while not task.done():
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:  # the parent was interrupted: so is the shard
+                runner.shared.interrupted = True
+                task.cancel()
+        return answer
 
     def document(self) -> dict[str, Any]:
         progress = self.progress

@@ -367,6 +367,10 @@ class Runner:
         shared.reporter.step_finished(record)
         return record
 
+    async def foreach(self, step: Step, env: StepEnv, scope: Scope, path: str, depth: int) -> Any:
+        """A ``foreach`` step's value (a durable run shards a long one: playbook.durable)."""
+        return await nested.foreach(self, step, env, scope, path, depth)
+
     async def _attempt(
         self, step: Step, env: StepEnv, scope: Scope, path: str, depth: int
     ) -> Outcome:
@@ -377,9 +381,7 @@ class Runner:
                     kind, result=await nested.parallel(self, step, env, scope, path, depth)
                 )
             if kind == "foreach":
-                return Outcome(
-                    kind, result=await nested.foreach(self, step, env, scope, path, depth)
-                )
+                return Outcome(kind, result=await self.foreach(step, env, scope, path, depth))
             if kind == "include":
                 return Outcome(kind, result=await nested.include(self, step, env, path, depth))
             spec = step.fields if kind in UNRENDERED else literal.rendered(env, step.fields, kind)

@@ -109,7 +109,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0
         await asyncio.sleep(0.2)
 
 
-@pytest.mark.parametrize("name", ["control.yaml", "order.yaml", "failing.yaml"])
+@pytest.mark.parametrize("name", ["control.yaml", "order.yaml", "failing.yaml", "long_loop.yaml"])
 async def test_same_report_locally_and_durably(
     dev_server: Any, client: Client, hosted: str, task_queue: str, tmp_path: Path, name: str
 ) -> None:
@@ -445,3 +445,24 @@ async def test_a_call_retried_after_a_worker_loss_acts_once(
         )
         result = await core.get_result(core.create_workflow(client, workflow_id), timeout=20)
         assert result["state"] == "shipped"
+
+
+async def test_a_long_foreach_is_sharded_into_child_workflows(
+    dev_server: Any, client: Client, hosted: str, task_queue: str, tmp_path: Path
+) -> None:
+    code, report, output = await _durable(
+        dev_server, hosted, "long_loop.yaml", task_queue, tmp_path
+    )
+    assert code == 0, output
+    run = _run_id(output)
+    steps = report["runs"][0]["steps"]
+    assert len(steps) == 3 + 250 * 3 + 2 + 1  # (the loop's own record, 2 asserts, finally)
+    assert steps[3]["path"] == "steps[2].foreach[0].steps[0]"
+    assert steps[-4]["path"] == "steps[2].foreach[249].steps[2]"
+    lengths = {}
+    for first in (0, 100, 200):
+        shard = client.get_workflow_handle(f"{run}/steps[2]/{first}")
+        lengths[first] = (await shard.describe()).history_length
+    parent = (await client.get_workflow_handle(run).describe()).history_length
+    assert parent < 100  # three child workflows, not 250 calls
+    assert all(100 < n < 1_000 for n in lengths.values()), lengths
