@@ -171,11 +171,12 @@ async def progress(stub: WorkflowStub, *, wait: bool = False) -> dict[str, Any]:
     result (which needs no worker). ``wait``: a run that no worker has picked up yet, or
     that no worker answers for just now, gives ``{"result": None}``: the caller waits."""
     from playbook import core
+    from playbook.durable.state import unpack
 
     facts = await core.describe(stub)
     status = facts["status"]
     if status == "completed":
-        return dict(await core.get_result(stub))
+        return unpack(await core.get_result(stub))
     if status != "running":
         raise PlaybookError(
             f"durable run '{stub.workflow_id}' ended {status} without a report: "
@@ -184,7 +185,7 @@ async def progress(stub: WorkflowStub, *, wait: bool = False) -> dict[str, Any]:
     if wait and facts.get("history_length", 0) <= 3:  # no workflow task completed yet
         return {"result": None}
     try:
-        return dict(await core.query(stub, "progress", timeout=10))
+        return unpack(await core.query(stub, "progress", timeout=10))
     except PlaybookError:
         if not wait:
             raise

@@ -26,7 +26,7 @@ from temporalio.exceptions import ActivityError
 from playbook.actions import LOCAL, REGISTRY, TEMPORAL_ACTIONS, Action, Call, control
 from playbook.durable import sealing
 from playbook.durable.calls import CALL, CHECK
-from playbook.durable.state import StubState, merge_ledger, result_data
+from playbook.durable.state import StubState, merge_ledger, pack, result_data
 from playbook.durable.texts import opened, playbook_from_tree
 from playbook.errors import PlaybookError
 from playbook.records import RunResult, StepRecord
@@ -245,7 +245,7 @@ class PlaybookRun:
                 break
             except asyncio.CancelledError:  # playbook cancel RUN: an interrupt, as Ctrl-C
                 runner.interrupt(hard=runner.shared.interrupted)
-        return self.document()
+        return pack(self.document())
 
     async def _shard(self, runner: Runner, data: dict[str, Any]) -> dict[str, Any]:
         from playbook.durable import shards
@@ -253,7 +253,7 @@ class PlaybookRun:
         answer: dict[str, Any] = {}
 
         async def body() -> None:
-            answer.update(await shards.shard(runner, data))
+            answer.update(pack(await shards.shard(runner, data)))
 
         self.progress.run_started(None, runner.shared.result)
         task = asyncio.ensure_future(body())
@@ -275,7 +275,7 @@ class PlaybookRun:
 
     @workflow.query(name="progress")
     def query_progress(self) -> dict[str, Any]:
-        return self.document()
+        return pack(self.document())
 
     @workflow.update(name="approve")
     def approve(self, step: str | None = None) -> dict[str, Any]:

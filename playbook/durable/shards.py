@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 
-from playbook.durable.state import StubState, merge_ledger, result_data
+from playbook.durable.state import StubState, merge_ledger, result_data, unpack
 from playbook.errors import PlaybookError
 from playbook.records import StepRecord
 from playbook.runner import nested
@@ -86,11 +86,13 @@ async def foreach(
             "concurrency": concurrency,
             "scope": outer,
         }
-        answer = await workflow.execute_child_workflow(
-            workflow.info().workflow_type,
-            {**base, "shard": shard},
-            id=f"{workflow.info().workflow_id}/{path}/{first}",
-            task_queue=workflow.info().task_queue,
+        answer = unpack(
+            await workflow.execute_child_workflow(
+                workflow.info().workflow_type,
+                {**base, "shard": shard},
+                id=f"{workflow.info().workflow_id}/{path}/{first}",
+                task_queue=workflow.info().task_queue,
+            )
         )
         for data in answer["records"]:
             record = StepRecord(**data)

@@ -119,3 +119,32 @@ def merge_ledger(ledger: HandlerLedger, data: Mapping[str, Any]) -> None:
         for kind, names in kinds.items():
             for name in names:
                 ledger.call(workflow_type, kind, name)
+
+
+PACK_ABOVE = 64_000
+"""Bytes of JSON above which a document travels compressed (Temporal refuses payloads over
+2 MB, and a long run's records compress tenfold or more)."""
+
+
+def pack(document: dict[str, Any]) -> dict[str, Any]:
+    """``document``, or ``{"packed": <base64 of its zlib-compressed JSON>}`` when large."""
+    import base64
+    import json
+    import zlib
+
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
+    if len(text) <= PACK_ABOVE:
+        return document
+    return {"packed": base64.b64encode(zlib.compress(text.encode(), 6)).decode()}
+
+
+def unpack(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document :func:`pack` was given."""
+    import base64
+    import json
+    import zlib
+
+    if set(document) != {"packed"}:
+        return dict(document)
+    loaded: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(document["packed"])))
+    return loaded

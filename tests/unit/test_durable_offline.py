@@ -134,3 +134,16 @@ def test_a_stub_state_round_trips() -> None:
     state = StubState("w1", "r1", "Order", {"task_queue": "q"}, True, "r2")
     assert StubState.from_data(state.to_data()) == state
     assert (state.current_run_id, state.is_new, state.task_queue) == ("r2", True, "q")
+
+
+def test_a_large_document_travels_packed() -> None:
+    from playbook.durable.state import pack, unpack
+
+    small = {"records": [{"path": "steps[0]"}]}
+    assert pack(small) is small
+    large = {"records": [{"path": f"steps[{i}]", "status": "passed"} for i in range(5_000)]}
+    packed = pack(large)
+    assert list(packed) == ["packed"]
+    assert len(packed["packed"]) < 20_000  # (about 180 kB of JSON)
+    assert unpack(packed) == large
+    assert unpack(small) == small
