@@ -239,4 +239,6 @@ class Journaled:
         self.reporter.run_finished(result)
 
     def __getattr__(self, name: str) -> Any:  # (before_prompt, and what reporters add)
+        if name == "reporter":  # (not set yet: a copy being made)
+            raise AttributeError(name)
         return getattr(self.reporter, name)
