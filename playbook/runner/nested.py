@@ -37,14 +37,16 @@ async def until_failure(tasks: Sequence[asyncio.Future[Any]]) -> BranchFailed | 
     try:
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
+            # in the tasks' order, not the sets': a durable run must decide (and cancel)
+            # the same way when it is replayed in another process
+            for task in [t for t in tasks if t in done]:
                 error = task.exception()
                 if isinstance(error, BranchFailed):
                     failure = failure or error
                 elif error is not None:
                     raise error
             if failure is not None and pending:
-                await _cancel(pending)
+                await _cancel([t for t in tasks if t in pending])
                 pending = set()
     except BaseException:
         await _cancel(tasks)
