@@ -173,7 +173,10 @@ async def progress(stub: WorkflowStub, *, wait: bool = False) -> dict[str, Any]:
     from playbook import core
     from playbook.durable.state import unpack
 
-    facts = await core.describe(stub)
+    try:
+        facts = await core.describe(stub)
+    except WorkflowNotFound:
+        raise _no_such_run(stub) from None
     status = facts["status"]
     if status == "completed":
         return unpack(await core.get_result(stub))
@@ -280,8 +283,18 @@ async def cancel(connection: Mapping[str, Any], run: str, out: TextIO = sys.stdo
     from playbook import core
 
     stub = await _stub(connection, run)
-    await core.cancel(stub, "playbook cancel")
+    try:
+        await core.cancel(stub, "playbook cancel")
+    except WorkflowNotFound:
+        raise _no_such_run(stub) from None
     out.write(
         f"cancel requested: {run} (its steps in flight are cancelled, finally runs, exit 130)\n"
     )
     return 0
+
+
+def _no_such_run(stub: WorkflowStub) -> UsageError:
+    return UsageError(
+        f"there is no durable run '{stub.workflow_id}' in namespace '{stub.client.namespace}'; "
+        "give the id that run --durable printed (playbook-<name>-<run id>)"
+    )

@@ -282,6 +282,17 @@ async def test_detached_run_has_status_and_reports_after_it_ends(
     assert junit.read_text().count("<testcase ") == 9
 
 
+async def test_an_unknown_run_is_a_usage_error(dev_server: Any) -> None:
+    from playbook.errors import UsageError
+
+    with pytest.raises(UsageError) as unknown:
+        await commands.status({"address": dev_server.address}, "playbook-x-000", io.StringIO())
+    assert str(unknown.value) == (
+        "there is no durable run 'playbook-x-000' in namespace 'default'; give the id that "
+        "run --durable printed (playbook-<name>-<run id>)"
+    )
+
+
 # -- secrets ---------------------------------------------------------------------------------
 
 TOKEN = "s3cr3t-token-0123456789"
