@@ -109,13 +109,15 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0
         await asyncio.sleep(0.2)
 
 
-@pytest.mark.parametrize("name", ["control.yaml", "order.yaml", "failing.yaml", "long_loop.yaml"])
+@pytest.mark.parametrize(
+    "name", ["control.yaml", "order.yaml", "failing.yaml", "long_loop.yaml", "mixed.yaml"]
+)
 async def test_same_report_locally_and_durably(
     dev_server: Any, client: Client, hosted: str, task_queue: str, tmp_path: Path, name: str
 ) -> None:
     local_code, local = await _local(dev_server, name, task_queue, tmp_path)
     durable_code, durable, output = await _durable(dev_server, hosted, name, task_queue, tmp_path)
-    assert durable_code == local_code == (1 if name == "failing.yaml" else 0)
+    assert durable_code == local_code == (1 if name == "failing.yaml" else 0), durable
     assert normalised(durable) == normalised(local)
     assert "durable run: playbook-durable-" in output
     await _replayed(client, _run_id(output))
