@@ -3,7 +3,8 @@ workflow, spread over the workers that poll its task queue.
 
 - :mod:`.interpreter`: the workflow (``PlaybookRun``), running the runner of a local run
   with activities for client calls, durable timers and deterministic sources;
-- :mod:`.calls`: the call activities and their idempotency keys;
+- :mod:`.remote` and :mod:`.calls`: the client calls, from the workflow and in their
+  activities (with their idempotency keys); :mod:`.shards`: long loops in child workflows;
 - :mod:`.texts`: what a run carries (files as text, inputs, environment) and the model
   rebuilt from it; :mod:`.sealing`: secrets sealed with the workers' key;
 - :mod:`.state`: stubs, handler ledgers and results as plain data;

@@ -1,10 +1,11 @@
 """The interpreter as a Temporal workflow: :class:`PlaybookRun` runs the very runner of a
 local run (:class:`playbook.runner.Runner`) with what a workflow may use instead of the
-process's services: client calls as activities (:mod:`.calls`), ``sleep`` and ``timeout``
-as durable timers, the clock, ``uuid()`` and ``now()`` from the workflow's deterministic
-sources, the template time budget counted in checks rather than seconds, ``confirm``
-answered by the ``approve``/``deny`` updates, and a reporter whose record the ``progress``
-query returns. Control steps (``log``, ``set``, ``assert``) run in the workflow itself.
+process's services: client calls as activities (:mod:`.remote`, :mod:`.calls`), ``sleep``
+and ``timeout`` as durable timers, the clock, ``uuid()`` and ``now()`` from the workflow's
+deterministic sources, the template time budget counted in checks rather than seconds,
+``confirm`` answered by the ``approve``/``deny`` updates, and a reporter whose record the
+``progress`` query returns. Control steps (``log``, ``set``, ``assert``) run in the
+workflow itself.
 
 Cancelling the workflow is an interrupt, as Ctrl-C is for a local run: the steps in flight
 are cancelled, ``finally`` runs, the run ends with exit code 130.
@@ -14,21 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Mapping
 from contextvars import ContextVar
-from datetime import timedelta
 from typing import Any, cast
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
 
 from playbook.actions import LOCAL, REGISTRY, TEMPORAL_ACTIONS, Action, Call, control
 from playbook.durable import sealing
-from playbook.durable.calls import CALL, CHECK
-from playbook.durable.state import StubState, merge_ledger, pack, result_data
+from playbook.durable.remote import Checks, Remote
+from playbook.durable.state import pack, result_data
 from playbook.durable.texts import opened, playbook_from_tree
-from playbook.errors import PlaybookError
 from playbook.records import RunResult, StepRecord
 from playbook.runner import Clock, Runner, RunOptions, Shared
 from playbook.secrets import Masker, environment_secrets
@@ -37,43 +33,7 @@ from playbook.templating import functions, timing
 WORKFLOW = "PlaybookRun"
 """The interpreter's workflow type."""
 
-CALL_OPTIONS: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(days=30),  # a step's own timeout ends it sooner
-    "heartbeat_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        maximum_interval=timedelta(seconds=10),
-        maximum_attempts=20,
-    ),
-}
-"""How a call activity is scheduled: a lost worker is noticed within the heartbeat
-timeout and the call retried on another (errors of the call itself come back as values)."""
-
 _ENVIRON: ContextVar[dict[str, str]] = ContextVar("playbook_durable_environ")
-
-
-class _RemoteError(PlaybookError):
-    """A step's call failed in its activity: the error as the activity recorded it."""
-
-    def __init__(self, message: str, record: Mapping[str, Any]) -> None:
-        super().__init__(message)
-        self.record = dict(record)
-
-    def to_record(self) -> dict[str, Any]:
-        return dict(self.record)
-
-
-class _RemoteUsageError(_RemoteError):
-    exit_code = 2
-
-
-class _RemoteServerError(_RemoteError):
-    exit_code = 3
-
-
-_BY_CODE: dict[int, type[_RemoteError]] = {2: _RemoteUsageError, 3: _RemoteServerError}
-
-
 _INPUT: ContextVar[dict[str, Any]] = ContextVar("playbook_durable_input")
 
 
@@ -153,27 +113,6 @@ class _Asking:
         return bool(entry["answer"])
 
 
-class _Checks:
-    """Preflight, cleanup and verify's questions, asked by an activity."""
-
-    async def _ask(self, method: str, *args: Any) -> Any:
-        return await workflow.execute_activity(
-            CHECK, {"method": method, "args": list(args)}, **CALL_OPTIONS
-        )
-
-    async def preflight(self, task_queues: Any, search_attributes: Any, own: Any) -> Any:
-        problems, notes = await self._ask(
-            "preflight", list(task_queues), list(search_attributes), list(own)
-        )
-        return list(problems), list(notes)
-
-    async def facts(self, workflow_id: str, run_id: str | None) -> Any:
-        return await self._ask("facts", workflow_id, run_id)
-
-    async def end(self, workflow_id: str, run_id: str | None, mode: str, reason: str) -> bool:
-        return bool(await self._ask("end", workflow_id, run_id, mode, reason))
-
-
 @workflow.defn(name=WORKFLOW)
 class PlaybookRun:
     """One durable run of a playbook (its input: :func:`playbook.durable.texts.run_input`)."""
@@ -181,11 +120,8 @@ class PlaybookRun:
     def __init__(self) -> None:
         self.progress = Progress()
         self.waiting: list[dict[str, Any]] = []
-        self.calls: dict[str, int] = {}
         self.key = sealing.worker_key()
-        self.secrets: list[Any] = []
-        self.masker = Masker()
-        self.run_id = ""
+        self.remote = Remote(self.key)
 
     @workflow.run
     async def run(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -193,10 +129,11 @@ class PlaybookRun:
         inputs, environ = opened(data, self.key)
         from playbook.inputs import secret_names
 
-        self.secrets = [inputs.get(n) for n in secret_names(playbook.inputs)]
-        self.secrets += environment_secrets(environ)
-        self.masker = Masker(self.secrets)
-        self.run_id = str(data["run_id"])
+        remote = self.remote
+        remote.secrets = [inputs.get(n) for n in secret_names(playbook.inputs)]
+        remote.secrets += environment_secrets(environ)
+        remote.masker = Masker(remote.secrets)
+        remote.run_id = str(data["run_id"])
         given = data["options"]
         options = RunOptions(
             tags=frozenset(given.get("tags") or ()),
@@ -213,7 +150,7 @@ class PlaybookRun:
         result = RunResult(
             playbook=playbook.name,
             path=playbook.path,
-            run_id=self.run_id,
+            run_id=remote.run_id,
             started_at=clock.iso(),
             # (a local run of log/set/assert steps connects nowhere, and says so)
             address=data.get("address") if playbook.uses_temporal else None,
@@ -223,12 +160,12 @@ class PlaybookRun:
             result=result,
             options=options,
             reporter=self.progress,
-            masker=self.masker,
+            masker=remote.masker,
             client_factory=_no_client,
             sleep=asyncio.sleep,  # a durable timer in a workflow
             actions=self._actions(),
             clock=clock,
-            checks=_Checks(),
+            checks=Checks(),
         )
         ticks = itertools.count()
         _ENVIRON.set(environ)
@@ -315,7 +252,7 @@ class PlaybookRun:
     def _actions(self) -> dict[str, Action]:
         actions: dict[str, Action] = {**REGISTRY, **LOCAL}
         for kind in TEMPORAL_ACTIONS:
-            actions[kind] = self._remote(kind)
+            actions[kind] = self.remote.action(kind)
 
         async def confirm(call: Call) -> Any:
             return await control.confirm(
@@ -324,75 +261,6 @@ class PlaybookRun:
 
         actions["confirm"] = confirm
         return actions
-
-    def _remote(self, kind: str) -> Action:
-        async def action(call: Call) -> Any:
-            return await self._call(kind, call)
-
-        action.__name__ = action.__qualname__ = kind
-        return action
-
-    async def _call(self, kind: str, call: Call) -> Any:
-        from playbook import deadline
-        from playbook.actions import Done
-
-        env: Any = call.env
-        spec = call.spec
-        target = spec.get("workflow") if isinstance(spec, Mapping) else None
-        given: dict[str, StubState] = {}
-        if isinstance(target, str):
-            given[target] = cast(StubState, env.stub(target))
-        path = env.record.path
-        count = self.calls[path] = self.calls.get(path, 0) + 1
-        sealed = self.key is not None and self.masker.data(spec) != spec
-        request = {
-            "action": kind,
-            "spec": sealing.seal(self.key, spec) if sealed and self.key else spec,
-            "stubs": {name: state.to_data() for name, state in given.items()},
-            "where": env.where("\x00"),
-            "playbook_name": env.playbook_name,
-            "run_id": self.run_id,
-            "step_id": env.step_id,
-            "key": f"{self.run_id}/{path}/{count}",
-            "ledger": _ledger(env),
-            "remaining": deadline.remaining(),
-            "secrets": sealing.seal(self.key, self.secrets)
-            if self.key is not None and any(s is not None for s in self.secrets)
-            else None,
-        }
-        try:
-            answer = await workflow.execute_activity(CALL, request, **CALL_OPTIONS)
-        except ActivityError as e:
-            raise _RemoteServerError(
-                f"{env.where(kind)}: the call could not be made: {e.cause or e}",
-                {"type": "ActivityError", "message": str(e.cause or e), "details": None},
-            ) from None
-        if "sealed_answer" in answer:
-            answer = sealing.unseal(self.key, answer["sealed_answer"])
-        for line in answer.get("logs") or ():
-            env.log(line)
-        if "bug" in answer:
-            raise RuntimeError(answer["bug"])
-        if "error" in answer:
-            error = answer["error"]
-            kind_of = _BY_CODE.get(int(error["exit_code"]), _RemoteError)
-            raise kind_of(error["message"], error["record"])
-        merge_ledger(env.handlers, answer["ledger"])
-        for name, data in answer["stubs"].items():
-            if name in given:
-                given[name].__dict__.update(StubState.from_data(data).__dict__)
-            else:
-                env.add_stub(name, StubState.from_data(data))
-        done = answer.get("done")
-        if done is None:
-            return answer["value"]
-        return Done(answer["value"], done["workflow_id"], done["run_id"], done["note"])
-
-
-def _ledger(env: Any) -> dict[str, Any]:
-    from playbook.durable.state import ledger_data
-
-    return ledger_data(env.handlers)
 
 
 async def _no_client() -> Any:
