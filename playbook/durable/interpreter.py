@@ -151,7 +151,8 @@ class PlaybookRun:
             playbook=playbook.name,
             path=playbook.path,
             run_id=remote.run_id,
-            started_at=clock.iso(),
+            # (a shard's templates see the run's own run.started_at)
+            started_at=data["shard"]["started_at"] if "shard" in data else clock.iso(),
             # (a local run of log/set/assert steps connects nowhere, and says so)
             address=data.get("address") if playbook.uses_temporal else None,
             namespace=options.namespace if playbook.uses_temporal else None,

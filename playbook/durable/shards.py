@@ -85,6 +85,7 @@ async def foreach(
             "as": spec.get("as", "item"),
             "concurrency": concurrency,
             "scope": outer,
+            "started_at": shared.result.started_at,
         }
         answer = unpack(
             await workflow.execute_child_workflow(
