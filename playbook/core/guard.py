@@ -96,8 +96,10 @@ async def _guarded(make: Callable[[], Awaitable[T]], aim: _Aim) -> T:
             raise watch.error(operation, name) from watch.cause()
         raise
     except Exception as e:
-        if watch is not None and watch.claimed():
-            raise watch.error(operation, name) from watch.cause()
+        if watch is not None:
+            watch.done()  # explaining the error below must not be cancelled by it
+            if watch.claimed():
+                raise watch.error(operation, name) from watch.cause()
         if _cancelled_as(e):
             raise asyncio.CancelledError() from e
         if not translatable(e):
@@ -112,7 +114,7 @@ async def _guarded(make: Callable[[], Awaitable[T]], aim: _Aim) -> T:
             task_queue=stub.task_queue,
             settings=_settings(stub),
         )
-        error = await _explained(error, stub, name, update_id)
+        error = await _explained(error, stub, name, update_id, not_ready=_not_ready(e))
         if isinstance(error, WorkflowTaskFailed):  # chained to the worker's failure
             raise error from error.__cause__
         # our own bound has no temporalio exception to chain
@@ -146,14 +148,27 @@ def _settings(stub: WorkflowStub) -> ConnectSettings:
     )
 
 
+def _not_ready(error: Exception) -> bool:
+    """The server's refusal of a query or an update on a workflow whose workflow task keeps
+    failing (it answers so once the task has failed more than once)."""
+    return (
+        isinstance(error, temporalio.service.RPCError)
+        and error.status == temporalio.service.RPCStatusCode.FAILED_PRECONDITION
+        and "Workflow Task in failed state" in error.message
+    )
+
+
 async def _explained(
     error: TemporalError | ConnectionFailed,
     stub: WorkflowStub,
     name: str | None,
     update_id: str | None,
+    *,
+    not_ready: bool = False,
 ) -> TemporalError | ConnectionFailed:
     """``error``, with what the server can tell about it."""
-    if isinstance(error, OperationTimeout) and error.operation in WAITING:
+    waited = isinstance(error, OperationTimeout) or not_ready
+    if waited and isinstance(error, TemporalError) and error.operation in WAITING:
         failure, view = await explain(stub)
         if failure is not None:
             return _failed(
@@ -167,7 +182,9 @@ async def _explained(
                 failure,
             )
         now = datetime.now(timezone.utc)
-        return error if view is None or view.recent(now) else no_worker_polling(error, view, now)
+        if not isinstance(error, OperationTimeout) or view is None or view.recent(now):
+            return error
+        return no_worker_polling(error, view, now)
     if isinstance(error, UpdateFailed) and update_id and not await _was_accepted(stub, update_id):
         return update_rejected(error, name)
     return error

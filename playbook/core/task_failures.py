@@ -190,6 +190,8 @@ class Watch:
         self.found: TaskFailure | None = None
         self._alone: bool | None = None
         self._caller = asyncio.current_task()
+        self._calling = True
+        self._cancelled = False
         self._looking: asyncio.Task[None] | None = None
         self._timer = asyncio.get_running_loop().call_later(GRACE, self._begin)
 
@@ -209,20 +211,27 @@ class Watch:
                 misses = 0
                 if failure is not None and self._caller is not None:
                     self.found = failure
-                    self._caller.cancel()
+                    if self._calling:  # (past the call, the caller is explaining its error)
+                        self._cancelled = True
+                        self._caller.cancel()
                     return
             await asyncio.sleep(interval)
 
     def claimed(self) -> bool:
         """Whether the caller's cancellation is the watch's alone (not also a timeout's or an
         interrupt's, which must go on): then the call is to raise the failure."""
-        if self.found is None:
+        if self.found is None or not self._cancelled:
             return False
         if self._alone is None:  # asked once: the cancellation is taken back once
             self._alone = True  # no count of cancellations before 3.11: the watch's, likely
             if sys.version_info >= (3, 11) and self._caller is not None:
                 self._alone = self._caller.uncancel() == 0
         return self._alone
+
+    def done(self) -> None:
+        """The call has ended (the caller handles its error now): the watch may still find
+        a failure, but no longer cancels the caller for it."""
+        self._calling = False
 
     def stop(self) -> None:
         """The call is over: stop looking."""
