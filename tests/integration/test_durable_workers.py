@@ -75,6 +75,8 @@ def workers(dev_server: Any, task_queue: str) -> Iterator[Callable[[], subproces
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if process.stdout is not None:
+            process.stdout.close()  # (else a ResourceWarning fails a later test)
 
 
 async def _cli_async(*args: str) -> subprocess.CompletedProcess[str]:
