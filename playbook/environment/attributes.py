@@ -51,24 +51,14 @@ def named_by(playbooks: Iterable[Playbook]) -> dict[str, str]:
     """The search attributes that the playbooks' ``create`` steps (included playbooks'
     too) name literally, with their declared or inferred types."""
     found: dict[str, str] = {}
-    seen: set[int] = set()
-
-    def visit(playbook: Playbook) -> None:
-        if id(playbook) in seen:
-            return
-        seen.add(id(playbook))
-        for step in playbook.all_steps():
-            if step.included is not None:
-                visit(step.included)
+    for playbook in playbooks:
+        for step in playbook.every_step():
             attributes = step.fields.get("search_attributes") if step.kind == "create" else None
             if isinstance(attributes, Mapping):
                 for name, raw in attributes.items():
                     kind = _kind(str(name), raw)
                     if kind is not None and not is_template(name):
                         found.setdefault(str(name), kind)
-
-    for playbook in playbooks:
-        visit(playbook)
     return found
 
 

@@ -32,25 +32,16 @@ def named(playbook: Playbook) -> tuple[list[str], list[str]]:
     and of the playbooks it includes name literally, each once, in the order met."""
     queues: dict[str, None] = {}
     attributes: dict[str, None] = {}
-    seen: set[int] = set()
-    pending = [playbook]
-    while pending:
-        current = pending.pop(0)
-        if id(current) in seen:
+    for step in playbook.every_step():
+        if step.kind != "create" or not isinstance(step.fields, Mapping):
             continue
-        seen.add(id(current))
-        for step in current.all_steps():
-            if step.included is not None:
-                pending.append(step.included)
-            if step.kind != "create" or not isinstance(step.fields, Mapping):
-                continue
-            queue = step.fields.get("task_queue")
-            if isinstance(queue, str) and not is_template(queue):
-                queues[queue] = None
-            given = step.fields.get("search_attributes")
-            for name in given if isinstance(given, Mapping) else ():
-                if isinstance(name, str) and not is_template(name):
-                    attributes[name] = None
+        queue = step.fields.get("task_queue")
+        if isinstance(queue, str) and not is_template(queue):
+            queues[queue] = None
+        given = step.fields.get("search_attributes")
+        for name in given if isinstance(given, Mapping) else ():
+            if isinstance(name, str) and not is_template(name):
+                attributes[name] = None
     return list(queues), list(attributes)
 
 
