@@ -315,15 +315,16 @@ def run_command(**options: Any) -> int:
     with Signals().installed() as signals:  # from here on, a signal is recorded: the run reacts
         import asyncio
 
+        from playbook.commands.options import connection_options, tag_set
         from playbook.commands.run import RunRequest, run_async
         from playbook.inputs import parse_cli_inputs
 
         quiet, verbose = options.pop("quiet"), options.pop("verbose")
         request = RunRequest(
             inputs=parse_cli_inputs(options.pop("inputs")),
-            connection=_connection(options),
-            tags=_tag_set(options.pop("tags")),
-            skip_tags=_tag_set(options.pop("skip_tags")),
+            connection=connection_options(options),
+            tags=tag_set(options.pop("tags")),
+            skip_tags=tag_set(options.pop("skip_tags")),
             verbosity=-1 if quiet else verbose,
             **options,  # the rest are RunRequest's fields by name
         )
@@ -332,40 +333,6 @@ def run_command(**options: Any) -> int:
 
             return run_durable(request, *durable, signals)
         return asyncio.run(run_async(request, signals))
-
-
-_CONNECTION_OPTIONS = (
-    "address",
-    "namespace",
-    "profile",
-    "config_file",
-    "api_key",
-    "connect_timeout",
-    "codec_endpoint",
-    "codec_auth",
-)
-_TLS_OPTIONS = {
-    "tls_server_name": "server_name",
-    "tls_ca_cert": "server_ca_cert",
-    "tls_cert": "client_cert",
-    "tls_key": "client_key",
-}
-
-
-def _connection(options: dict[str, Any]) -> dict[str, Any]:
-    """The connection options (taken out of ``options``) as core names them."""
-    connection = {k: v for k in _CONNECTION_OPTIONS if (v := options.pop(k)) is not None}
-    tls_files = {name: v for key, name in _TLS_OPTIONS.items() if (v := options.pop(key))}
-    tls = options.pop("tls")
-    if tls_files:
-        connection["tls"] = tls_files
-    elif tls is not None:
-        connection["tls"] = tls
-    return connection
-
-
-def _tag_set(text: str | None) -> frozenset[str]:
-    return frozenset(t.strip() for t in (text or "").split(",") if t.strip())
 
 
 def _run_cli(args: list[str] | None) -> int:

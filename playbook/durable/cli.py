@@ -50,7 +50,9 @@ def register(group: click.Group) -> None:
         return command
 
     def connection(options: dict[str, Any]) -> dict[str, Any]:
-        return main._connection(options)
+        from playbook.commands.options import connection_options
+
+        return connection_options(options)
 
     @click.command("worker")
     @click.option(
