@@ -34,6 +34,7 @@ from playbook.records import _REPORTED, RunResult, StepRecord
 
 if TYPE_CHECKING:
     from playbook.report import Reporter
+    from playbook.runner import Runner
     from playbook.secrets import Masker
 
 _PENDING = -1
@@ -242,3 +243,13 @@ class Journaled:
         if name == "reporter":  # (not set yet: a copy being made)
             raise AttributeError(name)
         return getattr(self.reporter, name)
+
+
+def journaled(runner: Runner) -> Runner:
+    """``runner`` with its step records going to an on-disk log as they finish, and its
+    reports reading them back from it: a 100,000-step run in bounded memory."""
+    shared = runner.shared
+    log = RecordLog(shared.masker)
+    shared.result.records = log
+    shared.reporter = Journaled(shared.reporter, log)
+    return runner

@@ -15,7 +15,6 @@ import asyncio
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from playbook.commands.signals import Signals
@@ -110,18 +109,6 @@ async def run_async(request: RunRequest, signals: Signals | None = None) -> int:
     return code
 
 
-def _journaled(runner: Runner) -> Runner:
-    """The run's step records go to an on-disk log as they finish, and the reports read
-    them back from it (:mod:`playbook.record_log`): a 100,000-step run in bounded memory."""
-    from playbook.record_log import Journaled, RecordLog
-
-    shared = runner.shared
-    log = RecordLog(shared.masker)
-    shared.result.records = log
-    shared.reporter = Journaled(shared.reporter, log)
-    return runner
-
-
 class _Command:
     def __init__(self, request: RunRequest, signals: Signals) -> None:
         self.request = request
@@ -177,29 +164,17 @@ class _Command:
             result.masker = masker  # (the report writers mask with it)
 
     def _worker_log(self) -> WorkerLog | None:
-        """``--worker-log``, or beside the first report file, or (made at its first line) in
-        a temporary folder; None without in-process workers."""
-        from playbook.environment.worker_log import WorkerLog
+        from playbook.environment.worker_log import for_run
 
         request = self.request
-        if not request.workers:
-            if request.worker_log:
-                raise UsageError(
-                    "--worker-log is the log of the in-process workers: give --worker too"
-                )
-            return None
-        path = request.worker_log
-        if path is None:
-            beside = next((p for p in request.reports.values() if p and not is_stdout(p)), None)
-            path = str(Path(beside).parent / "playbook-worker.log") if beside else None
-        return WorkerLog(Path(path) if path else None, self._masked)
+        reports = [p for p in request.reports.values() if p and not is_stdout(p)]
+        return for_run(bool(request.workers), request.worker_log, reports, self._masked)
 
     def said_worker_log(self) -> None:
         """The summary's last line: where the workers' output went (if they wrote any)."""
         log = self.environment.worker_log
         if log is not None and log.written:
-            lines = f"{log.written} line" + "s" * (log.written != 1)
-            self.console.write(f"worker log: {log.path} ({lines})\n")
+            self.console.write(log.summary() + "\n")
             self.console.flush()
 
     # -- start-up, the runs, teardown ------------------------------------------------------
@@ -283,7 +258,9 @@ class _Command:
             self.console, verbosity=request.verbosity, colour=style.colour, bold=style.bold
         )
         runner = self.environment.runner(playbook, inputs, options=options, reporter=reporter)
-        return _journaled(runner)
+        from playbook.record_log import journaled
+
+        return journaled(runner)
 
     async def _run(self, runners: list[Runner]) -> None:
         """The runs, ``--jobs`` at a time; a signal interrupts them (a second one: hard)."""

@@ -26,9 +26,11 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from playbook.errors import UsageError
 
 QUOTED = 5
 """Entries (a print, a log record) of its workflow's worker output that a failing step's
@@ -93,6 +95,10 @@ class WorkerLog:
             f"\nworker log {self.path}, the last lines of workflow '{workflow_id}':\n{body}"
         )
 
+    def summary(self) -> str:
+        """The line that names the log at the end of a run."""
+        return f"worker log: {self.path} ({self.written} line{'s' * (self.written != 1)})"
+
     def close(self) -> None:
         with self._lock:
             if self._file is not None:
@@ -131,6 +137,21 @@ class WorkerLog:
             if isinstance(sys.stderr, _Router):
                 sys.stderr = err
             self.close()
+
+
+def for_run(
+    workers: bool, given: str | None, reports: Sequence[str], mask: Callable[[str], str]
+) -> WorkerLog | None:
+    """A run's worker log: ``--worker-log`` (``given``), or ``playbook-worker.log`` beside
+    the first report file, or (made at its first line) in a temporary folder; None without
+    in-process workers, where ``--worker-log`` is a usage error."""
+    if not workers:
+        if given:
+            raise UsageError("--worker-log is the log of the in-process workers: give --worker too")
+        return None
+    if given is None and reports:
+        given = str(Path(reports[0]).parent / "playbook-worker.log")
+    return WorkerLog(Path(given) if given else None, mask)
 
 
 def worker_origin() -> tuple[bool, str | None]:
