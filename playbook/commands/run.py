@@ -12,6 +12,7 @@ that the command did not see through never says ``passed``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -233,6 +234,10 @@ class _Command:
         self.maskers = [r.shared.masker for r in runners]
         # the workers connect where the first playbook does
         await environment.host_workers(self.playbooks[0], self.inputs[0])
+        # What start-up made (modules, the schema, the templates' environment) lives as
+        # long as the process: out of the collector's sight, its full collections during a
+        # long run no longer walk it again and again.
+        gc.freeze()
         return runners
 
     def _runner(self, playbook: Playbook, inputs: dict[str, Any]) -> Runner:
