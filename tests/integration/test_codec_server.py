@@ -6,10 +6,6 @@ workers, and a module without one gets the run's codec server."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 import textwrap
 import uuid
 from pathlib import Path
@@ -18,6 +14,7 @@ from temporalio.client import Client
 
 from playbook.devserver import DevServer
 from tests.codec_server import CODEC_SOURCE, ENCODING, codec_server
+from tests.integration.test_data_converter import run  # (a run in tmp_path, its report)
 
 WORKFLOWS = """\
 from typing import Any
@@ -47,21 +44,6 @@ PLAYBOOK = """\
       - await_result: {{workflow: sealed, timeout: 30s}}
         expect: {{result: {{opened: {{card: "4111", amount: 12}}}}}}
     """
-
-
-def run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
-    command = Path(sys.executable).with_name("playbook")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run(
-        [str(command), "run", "p.yaml", "--json-report", "r.json", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    report = json.loads((tmp_path / "r.json").read_text())["runs"][0]
-    return done, report
 
 
 def started_input_encoding(address: str, workflow_id: str) -> bytes:
