@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from playbook import templating
+from playbook.actions import DESTRUCTIVE
 from playbook.commands.plan import _MASK, _SECRET_CONNECTION, _Planner
 from playbook.commands.validate import gather_inputs, input_problem, print_json, problem_dict
 from playbook.errors import InvalidInputs, InvalidPlaybook
@@ -46,6 +47,7 @@ class _JsonPlanner:
             "line": step.line,
             "path": format_path(step.path),
             "action": step.kind,
+            "destructive": step.kind in DESTRUCTIVE,
             "id": step.id,
             "name": step.name,
             "workflow": step.target,

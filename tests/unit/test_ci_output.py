@@ -623,6 +623,7 @@ def test_plan_format_json(tmp_path: Path) -> None:
                 "line": 9,
                 "path": "steps[0]",
                 "action": "create",
+                "destructive": False,
                 "id": "order",
                 "name": "create order",
                 "workflow": None,
@@ -636,6 +637,7 @@ def test_plan_format_json(tmp_path: Path) -> None:
                 "line": 11,
                 "path": "steps[1]",
                 "action": "foreach",
+                "destructive": False,
                 "id": None,
                 "name": "foreach",
                 "workflow": None,
@@ -653,6 +655,7 @@ def test_plan_format_json(tmp_path: Path) -> None:
                         "line": 11,
                         "path": "steps[1].foreach.steps[0]",
                         "action": "log",
+                        "destructive": False,
                         "id": None,
                         "name": "log",
                         "workflow": None,
@@ -670,6 +673,7 @@ def test_plan_format_json(tmp_path: Path) -> None:
                 "line": 15,
                 "path": "finally[0]",
                 "action": "log",
+                "destructive": False,
                 "id": None,
                 "name": "log",
                 "workflow": None,
@@ -679,6 +683,24 @@ def test_plan_format_json(tmp_path: Path) -> None:
             }
         ],
     }
+
+
+def test_plan_format_json_marks_destructive_steps(tmp_path: Path) -> None:
+    (tmp_path / "ops.yaml").write_text(
+        "version: 1\nname: ops\nsteps:\n"
+        "  - id: o\n    create: {type: Order, task_queue: q}\n"
+        "  - terminate: {workflow: o, reason: done}\n"
+        "  - batch: {query: \"WorkflowType = 'Order'\", operation: terminate, reason: r}\n",
+        encoding="utf-8",
+    )
+    done = invoke(tmp_path, "plan", "--format", "json", "ops.yaml")
+    assert done.returncode == 0, done.stderr
+    steps = json.loads(done.stdout)["steps"]
+    assert [(s["action"], s["destructive"]) for s in steps] == [
+        ("create", False),
+        ("terminate", True),
+        ("batch", True),
+    ]
 
 
 def test_plan_format_json_of_invalid_input(tmp_path: Path) -> None:
