@@ -374,6 +374,9 @@ def main(args: list[str] | None = None) -> None:
 
     # SIGTERM as Ctrl-C (exit 130, not a silent 143), until a command handles both itself
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    from playbook.commands.collector import tune_this_process
+
+    tune_this_process()  # (this process ends with the command: docs/performance.md)
     code = _run_cli(args)
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -12,12 +12,12 @@ that the command did not see through never says ``passed``.
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from playbook.commands import collector
 from playbook.commands.signals import Signals
 from playbook.environment import RunEnvironment, Server
 from playbook.errors import PlaybookError, UsageError
@@ -29,11 +29,6 @@ if TYPE_CHECKING:
     from playbook.records import RunResult
     from playbook.runner import Runner
     from playbook.secrets import Masker
-
-_GC_THRESHOLDS = (20_000, 20, 20)
-"""The collector's thresholds during a run (CPython's: 700, 10, 10): a fan-out allocates
-tens of objects per step that live until the step ends, and a young collection every 700
-allocations mostly walks them in vain."""
 
 _STATUS = {1: "failed", 2: "failed", 130: "interrupted"}  # as the runner says; else "error"
 
@@ -239,11 +234,7 @@ class _Command:
         self.maskers = [r.shared.masker for r in runners]
         # the workers connect where the first playbook does
         await environment.host_workers(self.playbooks[0], self.inputs[0])
-        # What start-up made (modules, the schema, the templates' environment) lives as
-        # long as the process: out of the collector's sight, its full collections during a
-        # long run no longer walk it again and again.
-        gc.freeze()
-        gc.set_threshold(*_GC_THRESHOLDS)
+        collector.settle()
         return runners
 
     def _runner(self, playbook: Playbook, inputs: dict[str, Any]) -> Runner:
