@@ -48,6 +48,17 @@ _REPORTED = (
 """A step's fields in the JSON report, in its order."""
 
 
+def error_record(kind: str, message: str, details: Any = None) -> dict[str, Any]:
+    """A step record's ``error`` for a failure of the run's own (no Temporal cause chain)."""
+    return {
+        "type": kind,
+        "message": message,
+        "details": details,
+        "non_retryable": None,
+        "causes": [],
+    }
+
+
 @dataclass(slots=True)
 class StepRecord:
     """One step's outcome. ``path`` locates it: ``steps[3]``, ``finally[0]``,

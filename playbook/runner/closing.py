@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from playbook import bugs
 from playbook.errors import PlaybookError
-from playbook.records import StepRecord
+from playbook.records import StepRecord, error_record
 from playbook.runner.hygiene import AT_ONCE, UNEXPECTED, Ledger, ServerChecks, settings
 
 if TYPE_CHECKING:
@@ -65,16 +65,12 @@ async def _stage(runner: Runner, action: str, name: str, skip: str | None, body:
     except Exception as e:
         message = bugs.describe(e, f"{action} of playbook {runner.playbook.path}", shared.masker)
         record.status = "error"
-        record.error = _error("InternalError", shared.masker.text(message))
+        record.error = error_record("InternalError", shared.masker.text(message))
         shared.worst(bugs.EXIT_CODE)
         shared.result.error = shared.result.error or message
     finally:
         record.duration = shared.clock.monotonic() - began
         shared.reporter.step_finished(record)
-
-
-def _error(kind: str, message: str) -> dict[str, Any]:
-    return {"type": kind, "message": message, "details": None, "non_retryable": None, "causes": []}
 
 
 def _ours(runner: Runner, facts: Mapping[str, Any] | None) -> bool:
@@ -156,7 +152,7 @@ async def _cleanup(runner: Runner, record: StepRecord, checks: ServerChecks | No
     )
     if errors:
         record.status = "failed"
-        record.error = _error("CleanupFailed", shared.masker.text("\n".join(errors)))
+        record.error = error_record("CleanupFailed", shared.masker.text("\n".join(errors)))
         for code in codes:
             shared.worst(code if code in (1, 3) else 1)
 
@@ -213,5 +209,5 @@ async def _verify(runner: Runner, record: StepRecord, checks: ServerChecks | Non
         )
         record.status = "failed"
         text = "\n".join([head + (":" if lines else ""), *lines, *unread])
-        record.error = _error("VerifyFailed", shared.masker.text(text))
+        record.error = error_record("VerifyFailed", shared.masker.text(text))
         shared.worst(1)

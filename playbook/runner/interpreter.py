@@ -15,7 +15,7 @@ from playbook.actions.base import ConfirmationRequired
 from playbook.durations import format_duration
 from playbook.errors import ConnectionFailed, PlaybookError
 from playbook.expect import Outcome, judge
-from playbook.records import RunResult, StepRecord
+from playbook.records import RunResult, StepRecord, error_record
 from playbook.runner import closing, dry_run, literal, nested, preflight, retry, select, values
 from playbook.runner.bugs import BugFound
 from playbook.runner.env import Scope, StepEnv, template_context
@@ -297,13 +297,7 @@ class Runner:
                 bugs.describe(error, f"step {record.path}", self.shared.masker)
             )
         record.status = "error"
-        record.error = {
-            "type": "InternalError",
-            "message": message,
-            "details": None,
-            "non_retryable": None,
-            "causes": [],
-        }
+        record.error = error_record("InternalError", message)
         self._failed(error.message if isinstance(error, BugFound) else message, bugs.EXIT_CODE)
         self._mask_ids(record)
         self.shared.reporter.step_finished(record)
@@ -346,13 +340,8 @@ class Runner:
                 problems = [str(e)]
             record.status = "failed" if problems else "passed"
             if problems:
-                record.error = {
-                    "type": "ExpectationFailed",
-                    "message": masker.text("expectation not met: " + "; ".join(problems)),
-                    "details": record.error,
-                    "non_retryable": None,
-                    "causes": [],
-                }
+                said = masker.text("expectation not met: " + "; ".join(problems))
+                record.error = error_record("ExpectationFailed", said, record.error)
         else:
             record.status = "passed" if outcome.ok else "failed"
         if record.status == "failed" and workflow_id and shared.worker_quote and record.error:
