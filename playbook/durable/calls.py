@@ -31,6 +31,7 @@ from playbook import bugs, core, deadline
 from playbook.actions import REGISTRY, Call, Done
 from playbook.coverage import HandlerLedger
 from playbook.durable import sealing
+from playbook.durable.shard_runs import SHARD, run_shard
 from playbook.durable.state import StubState, ledger_data, load_ledger
 from playbook.errors import PlaybookError
 from playbook.expect import error_record
@@ -169,11 +170,15 @@ def _create_options(spec: Mapping[str, Any], env: _Env, stub: core.WorkflowStub)
 
 
 @contextlib.asynccontextmanager
-async def _heartbeating() -> AsyncIterator[None]:
+async def heartbeating() -> AsyncIterator[None]:
+    """Heartbeat while the block runs, the first beat after :data:`HEARTBEAT_SECONDS`:
+    most calls end sooner and send none (a beat at once made a loop of signals three
+    times slower; the heartbeat timeout counts from the start all the same)."""
+
     async def beat() -> None:
         while True:
-            activity.heartbeat()
             await asyncio.sleep(HEARTBEAT_SECONDS)
+            activity.heartbeat()
 
     task = asyncio.ensure_future(beat())
     try:
@@ -227,7 +232,7 @@ class Calls:
             spec = {**spec, "update_id": key_id(str(request["key"]), "update")}
         token = _CALL_KEY.set((str(request["key"]), {}))
         try:
-            async with _heartbeating():
+            async with heartbeating():
                 with deadline.within(request.get("remaining")):
                     value = await REGISTRY[action](Call(action, spec, env))
         except PlaybookError as e:
@@ -257,11 +262,16 @@ class Calls:
             "logs": env.logs,
         }
 
+    @activity.defn(name=SHARD)
+    async def shard(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Start one shard of a long loop and wait for it (:mod:`.shard_runs`)."""
+        return await run_shard(self.client, request)
+
     @activity.defn(name=CHECK)
     async def check(self, request: dict[str, Any]) -> Any:
         """Preflight, cleanup and verify's questions (``method``, ``args``)."""
         checks = CoreChecks(lambda: _ready(self.client))
-        async with _heartbeating():
+        async with heartbeating():
             found = await getattr(checks, str(request["method"]))(*request["args"])
         return list(found) if isinstance(found, tuple) else found
 

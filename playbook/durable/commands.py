@@ -19,6 +19,7 @@ from playbook.errors import PlaybookError, UsageError, WorkflowNotFound
 if TYPE_CHECKING:
     from playbook.commands.run import RunRequest
     from playbook.core import WorkflowStub
+    from playbook.records import StepRecord
 
 DEFAULT_QUEUE = "playbook"
 POLL_SECONDS = 0.5
@@ -120,6 +121,7 @@ async def submit(request: RunRequest, task_queue: str, detach: bool) -> int:
 async def follow(stub: WorkflowStub, verbosity: int = 0, out: TextIO = sys.stdout) -> int:
     """Print the run's step lines as its steps end (from the ``progress`` query) until it
     ends; its exit code. Ctrl-C detaches: the run goes on."""
+    from playbook.durable.assemble import ended, entries, full_result, shard_document
     from playbook.durable.state import result_from
     from playbook.report.console import ConsoleReporter
 
@@ -140,15 +142,20 @@ async def follow(stub: WorkflowStub, verbosity: int = 0, out: TextIO = sys.stdou
             if not started:
                 console.run_started(_Named(result.playbook, result.path), result)
                 started = True
-            for index in document["finished"][shown:]:
-                record = result.records[index]
-                for line in record.logs:
-                    console.log(record, line)
-                console.step_finished(record)
-            shown = len(document["finished"])
+            done = entries(document)
+            for entry in done[shown:]:
+                if isinstance(entry, int):
+                    _show(console, result.records[entry])
+                else:  # a shard that ended: its records, as they ended
+                    async for record in ended(
+                        stub.client, await shard_document(stub.client, entry["workflow_id"])
+                    ):
+                        _show(console, record)
+            shown = len(done)
             if document["done"]:
-                console.run_finished(result)
-                return result.exit_code
+                whole = await full_result(stub.client, document)
+                console.run_finished(whole)
+                return whole.exit_code
             await asyncio.sleep(POLL_SECONDS)
     except asyncio.CancelledError:
         out.write(
@@ -156,6 +163,12 @@ async def follow(stub: WorkflowStub, verbosity: int = 0, out: TextIO = sys.stdou
         )
         out.flush()
         return 130
+
+
+def _show(console: Any, record: StepRecord) -> None:
+    for line in record.logs:
+        console.log(record, line)
+    console.step_finished(record)
 
 
 class _Named:
@@ -199,22 +212,28 @@ async def progress(stub: WorkflowStub, *, wait: bool = False) -> dict[str, Any]:
 
 
 async def status(connection: Mapping[str, Any], run: str, out: TextIO = sys.stdout) -> int:
+    from playbook.durable.assemble import ended, full_result
     from playbook.durable.state import result_from
     from playbook.report.console import ConsoleReporter
 
-    document = await progress(await _stub(connection, run))
+    stub = await _stub(connection, run)
+    document = await progress(stub)
     if document.get("result") is None:
         out.write(f"durable run {run}: waiting for a worker to pick it up\n")
         return 0
     result = result_from(document)
     console = ConsoleReporter(out, verbosity=0)
     console.run_started(_Named(result.playbook, result.path), result)
-    for index in document["finished"]:
-        console.step_finished(result.records[index])
+    steps = 0
+    async for record in ended(stub.client, document):
+        console.step_finished(record)
+        steps += 1
     if document["done"]:
-        console.run_finished(result)
+        console.run_finished(await full_result(stub.client, document))
     else:
-        out.write(f"running: {len(document['finished'])} steps finished\n")
+        running = sum(1 for ref in document.get("shards") or () if ref["finished_at"] is None)
+        shards = f" ({running} shards of a long loop running)" if running else ""
+        out.write(f"running: {steps} steps finished{shards}\n")
         for entry in document.get("waiting", []):
             out.write(
                 f"waiting for approval: step {entry['step'] or entry['path']}: {entry['text']} "
@@ -225,16 +244,17 @@ async def status(connection: Mapping[str, Any], run: str, out: TextIO = sys.stdo
 
 
 async def report(connection: Mapping[str, Any], run: str, paths: Mapping[str, str | None]) -> int:
-    from playbook.durable.state import result_from
+    from playbook.durable.assemble import full_result
     from playbook.report.files import write_json_report, write_junit_xml
     from playbook.report.html import write_html_report
 
     if not any(paths.values()):
         raise UsageError("playbook report: give --json-report, --junit-xml or --html-report")
-    document = await progress(await _stub(connection, run))
+    stub = await _stub(connection, run)
+    document = await progress(stub)
     if document.get("result") is None:
         raise UsageError(f"durable run {run} has not started yet: no report to write")
-    result = result_from(document)
+    result = await full_result(stub.client, document)
     writers = {
         "json_report": write_json_report,
         "junit_xml": write_junit_xml,

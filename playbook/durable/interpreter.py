@@ -23,7 +23,8 @@ from temporalio import workflow
 from playbook.actions import LOCAL, REGISTRY, TEMPORAL_ACTIONS, Action, Call, control
 from playbook.durable import sealing
 from playbook.durable.remote import Checks, Remote
-from playbook.durable.state import pack, result_data
+from playbook.durable.shards import LEDGER, Ledger
+from playbook.durable.state import pack, result_data, unpack
 from playbook.durable.texts import opened, playbook_from_tree
 from playbook.records import RunResult, StepRecord
 from playbook.runner import Clock, Runner, RunOptions, Shared
@@ -34,7 +35,6 @@ WORKFLOW = "PlaybookRun"
 """The interpreter's workflow type."""
 
 _ENVIRON: ContextVar[dict[str, str]] = ContextVar("playbook_durable_environ")
-_INPUT: ContextVar[dict[str, Any]] = ContextVar("playbook_durable_input")
 
 
 class DurableRunner(Runner):
@@ -51,8 +51,7 @@ class DurableRunner(Runner):
             return await super().foreach(step, env, scope, path, depth)  # by a shard)
         from playbook.durable import shards
 
-        base = {k: v for k, v in _INPUT.get().items() if k != "shard"}
-        return await shards.foreach(base, self, step, env, scope, path, depth)
+        return await shards.foreach(self, step, env, scope, path, depth)
 
 
 class Progress:
@@ -122,9 +121,14 @@ class PlaybookRun:
         self.waiting: list[dict[str, Any]] = []
         self.key = sealing.worker_key()
         self.remote = Remote(self.key)
+        self.shards = Ledger(root="", base={})
 
     @workflow.run
     async def run(self, data: dict[str, Any]) -> dict[str, Any]:
+        data = unpack(data)  # (a shard's input travels packed)
+        root = str(data.get("root") or workflow.info().workflow_id)
+        base = {k: v for k, v in data.items() if k != "shard"}
+        self.shards = Ledger(root=root, base={**base, "root": root}, key=self.key)
         playbook = playbook_from_tree(data["tree"])
         inputs, environ = opened(data, self.key)
         from playbook.inputs import secret_names
@@ -172,7 +176,7 @@ class PlaybookRun:
         _ENVIRON.set(environ)
         functions.SOURCES.set((lambda: str(workflow.uuid4()), lambda: workflow.now().isoformat()))
         timing.CLOCK.set(lambda: next(ticks) * 1e-6)  # two million checks: the "2 s" budget
-        _INPUT.set(data)
+        LEDGER.set(self.shards)
         runner = DurableRunner(playbook, inputs, shared)
         if "shard" in data:  # a part of a long foreach of the parent run (.shards)
             return await self._shard(runner, data["shard"])
@@ -206,8 +210,9 @@ class PlaybookRun:
     def document(self) -> dict[str, Any]:
         progress = self.progress
         if progress.result is None:
-            return {"done": False, "records": [], "finished": [], "waiting": []}
+            return {"done": False, "records": [], "finished": [], "shards": [], "waiting": []}
         data = result_data(progress.result, progress.finished, progress.done)
+        data["shards"] = self.shards.shards
         data["waiting"] = [{k: e[k] for k in ("step", "path", "text")} for e in self.waiting]
         return data
 

@@ -6,7 +6,9 @@ preflight, cleanup and verify (:class:`Checks`), asked the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any, cast
 
@@ -86,6 +88,7 @@ class Remote:
         self.masker = Masker()
         self.run_id = ""
         self.calls: dict[str, int] = {}
+        self._learning: dict[str, asyncio.Event] = {}
 
     def action(self, kind: str) -> Action:
         """The workflow-side action ``kind``: its call made by an activity."""
@@ -125,7 +128,10 @@ class Remote:
             else None,
         }
         try:
-            answer = await workflow.execute_activity(CALL, request, **CALL_OPTIONS)
+            async with self._learnt(
+                kind, env, given.get(target) if isinstance(target, str) else None
+            ):
+                answer = await workflow.execute_activity(CALL, request, **CALL_OPTIONS)
         except ActivityError as e:
             raise _RemoteServerError(
                 f"{env.where(kind)}: the call could not be made: {e.cause or e}",
@@ -151,6 +157,33 @@ class Remote:
         if done is None:
             return answer["value"]
         return Done(answer["value"], done["workflow_id"], done["run_id"], done["note"])
+
+    @contextlib.asynccontextmanager
+    async def _learnt(self, kind: str, env: Any, stub: StubState | None) -> AsyncIterator[None]:
+        """A handler call on a workflow type that the run has not learnt yet: the first
+        call learns it (its activity reads the type's metadata) while the others wait for
+        its answer, instead of every call of a loop's first wave reading it again."""
+        handlers = env.handlers
+        name = None if stub is None else stub.workflow_type or handlers.types.get(stub.workflow_id)
+        if kind not in _CHECKED or stub is None or (name and name in handlers.declared):
+            yield
+            return
+        key = name or stub.workflow_id
+        learning = self._learning.get(key)
+        if learning is not None:
+            await learning.wait()
+            yield
+            return
+        learning = self._learning[key] = asyncio.Event()
+        try:
+            yield
+        finally:
+            learning.set()
+            del self._learning[key]
+
+
+_CHECKED = frozenset({"signal", "signal_with_start", "query", "update", "start_update"})
+"""The actions that check the handler they call against the workflow type's metadata."""
 
 
 def _ledger(env: Any) -> dict[str, Any]:

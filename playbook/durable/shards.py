@@ -1,27 +1,41 @@
-"""``foreach`` sharding in a durable run: a loop over more than :data:`SHARD_ITEMS` items
-runs its iterations in child workflows (``PlaybookRun`` in shard mode), a shard of
-:data:`SHARD_ITEMS` items each, one shard after another, each with the loop's
-``concurrency``. So the history of every run stays bounded by the shard size, not by the
-loop's length, and a shard's calls spread over every worker of the queue.
+"""``foreach`` sharding in a durable run: a long loop runs its iterations in shards, each a
+``PlaybookRun`` workflow of its own (shard mode, id ``<run>/<loop path>/<first item>``)
+started and awaited by the shard activity (:mod:`.shard_runs`), so that the run's history
+holds each shard's summary, never its records.
+
+* A loop is sharded when it has more than :data:`SHARD_ITEMS` items, or when its calls
+  (estimated: items times the client calls of one iteration) would take the workflow's
+  history past :data:`HISTORY_BUDGET` events, counting what its other loops have already
+  planned. A loop in an included file runs in the interpreter (its step is not found by a
+  shard).
+* A leaf shard holds at most :data:`SHARD_ITEMS` items, fewer when an iteration makes many
+  calls (about :data:`LEAF_EVENTS` events a shard). A workflow starts at most
+  :data:`MAX_SHARDS` shards for one loop: a longer loop gives each shard a range of leaf
+  shards, which it starts itself (a tree, so that no history grows with the loop).
+* Shards run side by side when the loop's ``concurrency`` is wider than a shard (one shard
+  per :data:`SHARD_ITEMS` of concurrency), their ``concurrency`` shared out.
 
 A shard is given a snapshot of the loop's scope (vars, records by id, the workflow stubs,
-the loop variables of enclosing loops) and gives back its records (masked, with their
-paths and depths as a local run has them), each item's result and what the run's ledgers
-learnt; the parent adds them to its own, in order. Loops in included files, and loops of
-at most :data:`SHARD_ITEMS` items, run in the interpreter itself, as locally.
+the loop variables of enclosing loops; sealed when the workers hold a key) and keeps its
+records (masked, with their paths and depths as a local run has them) in its own result;
+the run's progress document lists the shards where their records belong (``shards``), and
+``status``/``report`` read them from there (:mod:`.assemble`). The run itself takes each
+item's result, what the run's ledgers learnt and the shard's worst exit code.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 
-from playbook.durable.state import StubState, merge_ledger, result_data, unpack
+from playbook.durable import sealing
+from playbook.durable.state import StubState, ledger_data, merge_ledger, pack, result_data, unpack
 from playbook.errors import PlaybookError
-from playbook.records import StepRecord
 from playbook.runner import nested
 from playbook.runner.env import Scope
 from playbook.runner.values import count
@@ -32,7 +46,40 @@ if TYPE_CHECKING:
     from playbook.runner.env import StepEnv
 
 SHARD_ITEMS = 100
-"""Items per shard: a shard of client calls keeps its history around a thousand events."""
+"""Items of a leaf shard at most (and the loop length above which a loop is sharded)."""
+MAX_SHARDS = 100
+"""Shards one workflow starts for one loop at most; a longer loop's shards shard again."""
+HISTORY_BUDGET = 10_000
+"""Events a workflow plans for its loops' calls (Temporal warns at 10,240)."""
+LEAF_EVENTS = 6_000
+"""Events a leaf shard's calls are planned to take at most."""
+EVENTS_PER_CALL = 6
+"""A client call's events: its activity's three, and a workflow task's three."""
+
+
+@dataclass
+class Ledger:
+    """What one interpreter workflow knows of its shards: where their records go, and the
+    events its own loops have planned."""
+
+    root: str
+    """The workflow id of the run (of the run a shard belongs to)."""
+    base: dict[str, Any]
+    """The run's workflow input without its ``shard``: every shard gets it."""
+    key: bytes | None = None
+    shards: list[dict[str, Any]] = field(default_factory=list)
+    planned: int = 0
+
+
+LEDGER: ContextVar[Ledger] = ContextVar("playbook_durable_shards")
+
+
+def calls_per_item(step: Step) -> int:
+    """Client calls (and timers) in one iteration of ``step``'s body, nested bodies once."""
+    from playbook.actions import TEMPORAL_ACTIONS
+
+    waits = {"sleep", "confirm", *TEMPORAL_ACTIONS}
+    return sum(1 for s in tuple(step.walk())[1:] if s.kind in waits)
 
 
 def snapshot(scope: Scope) -> dict[str, Any]:
@@ -46,7 +93,9 @@ def snapshot(scope: Scope) -> dict[str, Any]:
     }
 
 
-def restored(data: Mapping[str, Any]) -> Scope:
+def restored(data: Mapping[str, Any], key: bytes | None) -> Scope:
+    if sealing.is_sealed(data):
+        data = sealing.unseal(key, data)
     return Scope(
         records=dict(data["records"]),
         stubs={name: StubState.from_data(s) for name, s in data["stubs"].items()},  # type: ignore[misc]
@@ -56,8 +105,21 @@ def restored(data: Mapping[str, Any]) -> Scope:
     )
 
 
+def _sharded(items: int, calls: int) -> bool:
+    ledger = LEDGER.get()
+    planned = items * calls * EVENTS_PER_CALL
+    length = workflow.info().get_current_history_length()
+    if items > SHARD_ITEMS or length + ledger.planned + planned > HISTORY_BUDGET:
+        return True
+    ledger.planned += planned
+    return False
+
+
+def leaf_size(calls: int) -> int:
+    return max(1, min(SHARD_ITEMS, LEAF_EVENTS // max(1, calls * EVENTS_PER_CALL)))
+
+
 async def foreach(
-    base: dict[str, Any],
     runner: Runner,
     step: Step,
     env: StepEnv,
@@ -65,60 +127,134 @@ async def foreach(
     path: str,
     depth: int,
 ) -> Any:
-    """The loop's value; sharded when it has more than :data:`SHARD_ITEMS` items
-    (``base``: the run's own workflow input, which every shard gets too)."""
+    """The loop's value; run in shards when long."""
     spec = step.fields
     items = env.render(spec["items"], "foreach.items")
-    if not isinstance(items, list) or len(items) <= SHARD_ITEMS:
+    calls = calls_per_item(step)
+    if not isinstance(items, list) or not _sharded(len(items), calls):
         return await nested.foreach(runner, step, env, scope, path, depth)
-    concurrency = max(1, count(env, spec.get("concurrency", 1), "foreach.concurrency"))
-    shared = runner.shared
+    key = LEDGER.get().key
     outer = snapshot(scope.tagged(step.tags))
+    shard = {
+        "step": list(step.path),
+        "path": path,
+        "depth": depth,
+        "as": spec.get("as", "item"),
+        "concurrency": max(1, count(env, spec.get("concurrency", 1), "foreach.concurrency")),
+        "leaf": leaf_size(calls),
+        "scope": sealing.seal(key, outer) if key is not None else outer,
+        "ledger": ledger_data(runner.shared.result.handlers),  # (what the run has learnt)
+        "started_at": runner.shared.result.started_at,
+    }
     results: list[Any] = [None] * len(items)
-    for first in range(0, len(items), SHARD_ITEMS):
-        shard = {
-            "step": list(step.path),
-            "path": path,
-            "depth": depth,
-            "first": first,
-            "items": items[first : first + SHARD_ITEMS],
-            "as": spec.get("as", "item"),
-            "concurrency": concurrency,
-            "scope": outer,
-            "started_at": shared.result.started_at,
-        }
-        answer = unpack(
-            await workflow.execute_child_workflow(
-                workflow.info().workflow_type,
-                {**base, "shard": shard},
-                id=f"{workflow.info().workflow_id}/{path}/{first}",
-                task_queue=workflow.info().task_queue,
-            )
-        )
-        for data in answer["records"]:
-            record = StepRecord(**data)
-            shared.result.records.append(record)
-            shared.reporter.step_finished(record)
-        merge_ledger(shared.result.handlers, answer["handlers"])
-        for workflow_id, run_id in answer["started"]:
-            shared.ledger.started.setdefault((workflow_id, run_id), None)
-        shared.ledger.expected.update(answer["expected"])
-        shared.worst(int(answer["exit_code"]))
-        for index, value in answer["results"].items():
-            results[int(index)] = value
-        if answer["failed"]:
-            raise PlaybookError(
-                f"foreach failed at item {answer['failed'][0]} (steps under {path}.foreach)"
-            )
+    failed = await run_shards(runner, shard, items, 0, results)
+    if failed:
+        raise PlaybookError(f"foreach failed at item {failed[0]} (steps under {path}.foreach)")
     return results
 
 
+async def run_shards(
+    runner: Runner,
+    shard: dict[str, Any],
+    items: list[Any],
+    first: int,
+    results: list[Any],
+) -> list[int]:
+    """Run ``items`` (the loop's from ``first`` on) in shards; each item's result goes to
+    ``results`` (at its index less ``first``). The items that failed."""
+    leaf = int(shard["leaf"])
+    leaves = -(-len(items) // leaf)
+    size = leaf * -(-leaves // MAX_SHARDS)  # (more than MAX_SHARDS leaves: ranges of them)
+    parts = [(first + at, items[at : at + size]) for at in range(0, len(items), size)]
+    concurrency = int(shard["concurrency"])
+    width = max(1, min(len(parts), concurrency // leaf))  # shards side by side
+    each = max(1, -(-concurrency // width))
+    queue = iter(parts)
+    failed: list[int] = []
+    shared = runner.shared
+    ledger = LEDGER.get()
+    info = workflow.info()
+
+    async def one(start: int, part: list[Any]) -> None:
+        workflow_id = f"{ledger.root}/{shard['path']}/{start}"
+        if len(part) > leaf:  # (a range of leaf shards: its own leaves start at `start` too)
+            workflow_id += f"-{start + len(part) - 1}"
+        ref: dict[str, Any] = {"workflow_id": workflow_id, "at": len(shared.result.records)}
+        ref["finished_at"] = None
+        ledger.shards.append(ref)
+        given = {**shard, "first": start, "items": part, "concurrency": each}
+        request = {
+            "workflow_id": workflow_id,
+            "task_queue": info.task_queue,
+            "input": pack({**ledger.base, "shard": given}),
+        }
+        from playbook.durable.remote import CALL_OPTIONS
+        from playbook.durable.shard_runs import SHARD
+
+        try:
+            answer = unpack(await workflow.execute_activity(SHARD, request, **CALL_OPTIONS))
+        finally:
+            ref["finished_at"] = len(getattr(shared.reporter, "finished", ()))
+        if "error" in answer:
+            raise PlaybookError(str(answer["error"]))
+        merge_ledger(shared.result.handlers, answer["handlers"])
+        for workflow_id_, run_id in answer["started"]:
+            shared.ledger.started.setdefault((workflow_id_, run_id), None)
+        shared.ledger.expected.update(answer["expected"])
+        shared.worst(int(answer["exit_code"]))
+        for index, value in answer["results"].items():
+            results[int(index) - first] = value
+        if answer["failed"]:
+            failed.extend(answer["failed"])
+            raise nested.BranchFailed(None)
+
+    async def worker() -> None:
+        for start, part in queue:
+            await one(start, part)
+
+    await nested.until_failure([asyncio.ensure_future(worker()) for _ in range(width)])
+    return sorted(failed)
+
+
 async def shard(runner: Runner, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Run one shard's iterations (a child workflow's body); its part of the loop."""
+    """Run one shard's iterations (a shard workflow's body), or, for a range of leaf
+    shards, start them: its part of the loop, with its records."""
     step = next(s for s in runner.playbook.all_steps() if list(s.path) == data["step"])
-    scope = restored(data["scope"])
+    first = int(data["first"])
+    items = list(data["items"])
     results: dict[str, Any] = {}
     failed: list[int] = []
+    shared = runner.shared
+    merge_ledger(shared.result.handlers, data["ledger"])
+    try:
+        if len(items) > int(data["leaf"]):
+            values: list[Any] = [None] * len(items)
+            failed = await run_shards(runner, dict(data), items, first, values)
+            results = {str(first + i): v for i, v in enumerate(values) if v is not None}
+        else:
+            await _iterations(runner, step, data, results, failed)
+    except asyncio.CancelledError:  # interrupted: what ran is told all the same
+        shared.exit_code = 130
+    done = result_data(shared.result, list(getattr(shared.reporter, "finished", ())), True)
+    return {
+        "records": done["records"],
+        "finished": done["finished"],
+        "shards": LEDGER.get().shards,
+        "summary": {
+            "handlers": done["handlers"],
+            "results": results,
+            "failed": sorted(failed),
+            "started": [list(key) for key in shared.ledger.started],
+            "expected": sorted(shared.ledger.expected),
+            "exit_code": shared.exit_code,
+        },
+    }
+
+
+async def _iterations(
+    runner: Runner, step: Step, data: Mapping[str, Any], results: dict[str, Any], failed: list[int]
+) -> None:
+    scope = restored(data["scope"], LEDGER.get().key)
     queue = iter(enumerate(data["items"], start=int(data["first"])))
     depth, path = int(data["depth"]), str(data["path"])
 
@@ -135,18 +271,4 @@ async def shard(runner: Runner, data: Mapping[str, Any]) -> dict[str, Any]:
                 raise nested.BranchFailed(None)
 
     width = min(int(data["concurrency"]), len(data["items"]))
-    shared = runner.shared
-    try:
-        await nested.until_failure([asyncio.ensure_future(worker()) for _ in range(width)])
-    except asyncio.CancelledError:  # interrupted: what ran is told all the same
-        shared.exit_code = 130
-    done = result_data(shared.result, [], True)
-    return {
-        "records": done["records"],
-        "handlers": done["handlers"],
-        "results": results,
-        "failed": failed,
-        "started": [list(key) for key in shared.ledger.started],
-        "expected": sorted(shared.ledger.expected),
-        "exit_code": shared.exit_code,
-    }
+    await nested.until_failure([asyncio.ensure_future(worker()) for _ in range(width)])

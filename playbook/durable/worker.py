@@ -36,7 +36,7 @@ async def interpreter_worker(client: Client, task_queue: str) -> AsyncIterator[N
         client,
         task_queue=task_queue,
         workflows=[PlaybookRun],
-        activities=[calls.call, calls.check],
+        activities=[calls.call, calls.check, calls.shard],
         workflow_runner=UnsandboxedWorkflowRunner(),
     ):
         yield

@@ -1,0 +1,78 @@
+"""Long loops of a durable run on the dev server: shards (and ranges of shards) keep every
+interpreter history bounded, their records reach the report in a local run's order, and
+``status`` counts them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from playbook.durable import assemble, commands, shards
+
+from .test_durable import _durable, _local, _run_id, hosted, normalised
+
+pytestmark = pytest.mark.integration
+__all__ = ["hosted"]  # (the fixture, used by name)
+
+
+async def _histories(client: Client, workflow_id: str) -> dict[str, int]:
+    """The history length of the run and of every shard under it."""
+    handle = client.get_workflow_handle(workflow_id)
+    lengths = {workflow_id: (await handle.describe()).history_length}
+    document = await assemble.shard_document(client, workflow_id)
+    for ref in document.get("shards") or ():
+        lengths.update(await _histories(client, ref["workflow_id"]))
+    return lengths
+
+
+@pytest.mark.timeout(300)
+async def test_a_2000_item_loop_keeps_every_history_bounded(
+    dev_server: Any,
+    client: Client,
+    hosted: str,
+    task_queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shards, "MAX_SHARDS", 5)  # 20 leaf shards: 5 ranges of 4 leaves
+    code, report, output = await _durable(
+        dev_server, hosted, "many_signals.yaml", task_queue, tmp_path
+    )
+    assert code == 0, output
+    run = _run_id(output)
+    lengths = await _histories(client, run)
+    ranges = sorted(w for w in lengths if w.count("/") == 2 and "-" in w.rsplit("/", 1)[1])
+    assert ranges == [f"{run}/steps[2]/{f}-{f + 399}" for f in (0, 1200, 1600, 400, 800)]
+    leaves = [w for w in lengths if w != run and w not in ranges]
+    assert len(leaves) == 20
+    assert max(lengths.values()) < 20_000, lengths
+    assert lengths[run] < 100  # five shards, not 200 calls
+    local_code, local = await _local(dev_server, "many_signals.yaml", task_queue, tmp_path)
+    assert local_code == 0
+    for steps in (report["runs"][0]["steps"], local["runs"][0]["steps"]):
+        assert len(steps[-4]["result"]["items"]) == 200
+        steps[-4]["result"] = None  # (its items in the order the signals came: any order)
+    assert normalised(report) == normalised(local)  # the records of a local run, in order
+    steps = report["runs"][0]["steps"]
+    assert len(steps) == 3 + 2000 * 2 + 3 + 1  # (the loop's own record, query, 2 asserts, finally)
+    assert steps[3]["path"] == "steps[2].foreach[0].steps[0]"
+    assert steps[-5]["path"] == "steps[2].foreach[1999].steps[1]"
+    statuses = [s["status"] for s in steps]
+    assert (statuses.count("passed"), statuses.count("skipped")) == (7 + 2000 + 200, 1800)
+    out = io.StringIO()
+    assert await commands.status({"address": dev_server.address}, run, out) == 0
+    lines = out.getvalue().splitlines()
+    assert [line.split("  (")[0] for line in lines[1:8]] == [
+        "  PASS  create order",
+        "  PASS  start order",
+        "  PASS  foreach each",
+        "  PASS  query order",
+        "  PASS  assert",
+        "  PASS  assert",
+        "  PASS  terminate order",
+    ]  # (the console shows the top level; the loop's records are counted below)
+    assert lines[-1].startswith("passed: durable many signals: 2207 passed, 1800 skipped in ")
