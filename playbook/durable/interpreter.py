@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Sequence
 from contextvars import ContextVar
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from temporalio import workflow
 
 from playbook.actions import LOCAL, REGISTRY, TEMPORAL_ACTIONS, Action, Call, control
-from playbook.durable import sealing
+from playbook.durable import checkpoint, sealing
 from playbook.durable.remote import Checks, Remote
 from playbook.durable.shards import LEDGER, Ledger
 from playbook.durable.state import pack, result_data, unpack
@@ -30,6 +31,10 @@ from playbook.records import RunResult, StepRecord
 from playbook.runner import Clock, Runner, RunOptions, Shared
 from playbook.secrets import Masker, environment_secrets
 from playbook.templating import functions, timing
+
+if TYPE_CHECKING:
+    from playbook.model import Step
+    from playbook.runner.env import Scope
 
 WORKFLOW = "PlaybookRun"
 """The interpreter's workflow type."""
@@ -45,6 +50,40 @@ class DurableRunner(Runner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.environ = dict(_ENVIRON.get())
+
+    async def _body(self) -> None:
+        state = checkpoint.RESUME.get()
+        if state is None or self.depth != 0:
+            return await super()._body()
+        checkpoint.restore(self, state)  # (vars rendered, preflight done: by the first run)
+        await self.sequence(self.playbook.steps, f"{self.prefix}steps", self.root, self.depth)
+
+    async def sequence(
+        self,
+        steps: Sequence[Step],
+        path: str,
+        scope: Scope,
+        depth: int,
+        *,
+        first: int = 0,
+        stop: int | None = None,
+    ) -> bool:
+        """The top-level steps one at a time, continuing as new between two of them when
+        the history is long (:mod:`.checkpoint`); other sequences as a local run's."""
+        if self.depth != 0 or steps is not self.playbook.steps or stop is not None:
+            return await super().sequence(steps, path, scope, depth, first=first, stop=stop)
+        start = checkpoint.first_step()
+        for index in range(start, len(steps)):
+            if index > start and checkpoint.full():
+                raise checkpoint.Continued(checkpoint.state_of(self, index))
+            if not await super().sequence(steps, path, scope, depth, first=index, stop=index + 1):
+                return False
+        return True
+
+    def _close(self, began: float) -> RunResult:
+        if checkpoint.RESUME.get() is not None and self.depth == 0:
+            began = checkpoint.began(self)  # the duration of the whole run
+        return super()._close(began)
 
     async def foreach(self, step: Any, env: Any, scope: Any, path: str, depth: int) -> Any:
         if self.depth != 0:  # a loop of an included file runs here (its step is not found
@@ -127,7 +166,7 @@ class PlaybookRun:
     async def run(self, data: dict[str, Any]) -> dict[str, Any]:
         data = unpack(data)  # (a shard's input travels packed)
         root = str(data.get("root") or workflow.info().workflow_id)
-        base = {k: v for k, v in data.items() if k != "shard"}
+        base = {k: v for k, v in data.items() if k not in ("shard", "resume")}
         self.shards = Ledger(root=root, base={**base, "root": root}, key=self.key)
         playbook = playbook_from_tree(data["tree"])
         inputs, environ = opened(data, self.key)
@@ -177,6 +216,8 @@ class PlaybookRun:
         functions.SOURCES.set((lambda: str(workflow.uuid4()), lambda: workflow.now().isoformat()))
         timing.CLOCK.set(lambda: next(ticks) * 1e-6)  # two million checks: the "2 s" budget
         LEDGER.set(self.shards)
+        resume = data.get("resume")
+        checkpoint.RESUME.set(None if resume is None else checkpoint.opened(resume, self.key))
         runner = DurableRunner(playbook, inputs, shared)
         if "shard" in data:  # a part of a long foreach of the parent run (.shards)
             return await self._shard(runner, data["shard"])
@@ -187,6 +228,8 @@ class PlaybookRun:
                 break
             except asyncio.CancelledError:  # playbook cancel RUN: an interrupt, as Ctrl-C
                 runner.interrupt(hard=runner.shared.interrupted)
+            except checkpoint.Continued as going_on:
+                workflow.continue_as_new(pack({**base, "resume": going_on.state}))
         return pack(self.document())
 
     async def _shard(self, runner: Runner, data: dict[str, Any]) -> dict[str, Any]:

@@ -158,9 +158,12 @@ class Runner:
 
     # -- sequences ------------------------------------------------------------------------
 
-    async def sequence(self, steps: Sequence[Step], path: str, scope: Scope, depth: int) -> bool:
-        """Run steps in order; on a failure, report the rest as skipped. True if all passed."""
-        for index, step in enumerate(steps):
+    async def sequence(self, steps: Sequence[Step], path: str, scope: Scope, depth: int, *,
+                       first: int = 0, stop: int | None = None) -> bool:  # fmt: skip
+        """Run steps in order (from ``first``, before ``stop``); on a failure, report the
+        rest as skipped. True if all passed."""
+        for index in range(first, len(steps) if stop is None else stop):
+            step = steps[index]
             try:
                 record = await self.step(step, f"{path}[{index}]", scope, depth)
             except asyncio.CancelledError:

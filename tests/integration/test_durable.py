@@ -335,12 +335,14 @@ async def test_secrets_never_reach_the_history_in_the_clear(
     assert TOKEN in await _payloads(client, steps[0]["result"]["workflow_id"])
 
 
-async def _payloads(client: Client, workflow_id: str) -> str:
-    """Every payload of a workflow's history, decoded, one a line (the JSON history holds
-    them base64-encoded: a secret would not show in it as it is)."""
+async def _payloads(client: Client, workflow_id: str, run_id: str | None = None) -> str:
+    """Every payload of a workflow's history (its latest run's, or ``run_id``'s), decoded,
+    one a line (the JSON history holds them base64-encoded: a secret would not show in it
+    as it is)."""
     import base64
 
-    history = json.loads((await client.get_workflow_handle(workflow_id).fetch_history()).to_json())
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+    history = json.loads((await handle.fetch_history()).to_json())
     found: list[str] = []
 
     def walk(value: Any) -> None:

@@ -5,18 +5,28 @@ interpreter history bounded, their records reach the report in a local run's ord
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 
-from playbook.durable import assemble, commands, shards
+from playbook.durable import assemble, checkpoint, commands, shards
 
-from .test_durable import _durable, _local, _run_id, hosted, normalised
+from .test_durable import (
+    TOKEN,
+    _durable,
+    _local,
+    _payloads,
+    _run_id,
+    hosted,
+    hosted_with_key,
+    normalised,
+)
 
 pytestmark = pytest.mark.integration
-__all__ = ["hosted"]  # (the fixture, used by name)
+__all__ = ["hosted", "hosted_with_key"]  # (the fixtures, used by name)
 
 
 async def _histories(client: Client, workflow_id: str) -> dict[str, int]:
@@ -76,3 +86,74 @@ async def test_a_2000_item_loop_keeps_every_history_bounded(
         "  PASS  terminate order",
     ]  # (the console shows the top level; the loop's records are counted below)
     assert lines[-1].startswith("passed: durable many signals: 2207 passed, 1800 skipped in ")
+
+
+async def _runs(client: Client, workflow_id: str) -> list[str]:
+    """The run ids of a workflow's chain of continued runs, first to last."""
+    run_id: str | None = None
+    chain: list[str] = []
+    while True:
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+        described = await handle.describe()
+        chain.insert(0, described.run_id)
+        async for event in handle.fetch_history_events():
+            attributes = event.workflow_execution_started_event_attributes
+            run_id = attributes.continued_execution_run_id or None
+            break
+        if run_id is None:
+            return chain
+
+
+async def test_a_long_run_continues_as_new_between_steps(
+    dev_server: Any,
+    client: Client,
+    hosted: str,
+    task_queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(checkpoint, "CONTINUE_AT", 20)  # a few steps a run
+    code, report, output = await _durable(
+        dev_server, hosted, "continued.yaml", task_queue, tmp_path
+    )
+    assert code == 0, output
+    run = _run_id(output)
+    chain = await _runs(client, run)
+    assert len(chain) >= 3, chain
+    for run_id in chain[:-1]:
+        described = await client.get_workflow_handle(run, run_id=run_id).describe()
+        assert described.status is not None and described.status.name == "CONTINUED_AS_NEW"
+        assert described.history_length < 40
+    local_code, local = await _local(dev_server, "continued.yaml", task_queue, tmp_path)
+    assert local_code == 0
+    assert normalised(report) == normalised(local)  # the same records, across the runs
+    logged = [s["result"] for s in report["runs"][0]["steps"] if s["action"] == "log"]
+    assert logged == [f"hello {task_queue}: 6 items, 3 in the loop"]
+    header = report["runs"][0]
+    first = await client.get_workflow_handle(run, run_id=chain[0]).describe()
+    began = datetime.fromisoformat(header["started_at"])  # the first run's, not the last's
+    assert abs((began - first.start_time).total_seconds()) < 1
+    assert header["duration"] > 0
+
+
+async def test_a_continued_run_carries_its_secrets_sealed(
+    dev_server: Any,
+    client: Client,
+    hosted_with_key: str,
+    task_queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(checkpoint, "CONTINUE_AT", 10)  # (the result holding the token, too)
+    code, report, output = await _durable(
+        dev_server, hosted_with_key, "secret.yaml", task_queue, tmp_path, inputs={"token": TOKEN}
+    )
+    assert code == 0, output
+    assert report["runs"][0]["steps"][3]["result"] == "the token is ***"
+    run = _run_id(output)
+    chain = await _runs(client, run)
+    assert len(chain) >= 2, chain
+    for run_id in chain:
+        history = await _payloads(client, run, run_id)
+        assert TOKEN not in history
+        assert '{"sealed":"' in history
