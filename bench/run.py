@@ -12,6 +12,8 @@ that serves every contender, then measures:
 * memory: peak RSS of a 10,000-item ``foreach`` at concurrency 100;
 * scale (bench/scale.py): peak RSS of a 10,000-, 20,000- and 100,000-item ``foreach`` with
   both reports, and the fan-out's client CPU per execution against the SDK script's.
+* durable (bench/durable.py): the fan-out run durably on two ``playbook worker`` processes
+  (1,000 executions), beside the same fan-out run locally.
 
 Every figure that can depend on the machine is a ratio of contenders measured in this same
 run. Prints a table and writes bench/results.json. See bench/README.md.
@@ -42,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import scale  # noqa: E402
+from bench import durable, scale  # noqa: E402
 from playbook import devserver  # noqa: E402
 
 PY = sys.executable
@@ -87,7 +89,7 @@ GOALS = {
     "scale_largest_over_middle": ("<=", 1.5),
     "fanout_cpu_a_over_b": ("<=", 1.15),
 }
-BENCHES = ("fanout", "steps", "cold", "memory", "scale")
+BENCHES = ("fanout", "steps", "cold", "memory", "scale", "durable")
 
 
 class BenchFailed(Exception):
@@ -147,6 +149,12 @@ def run_playbook(
         if run["status"] != "passed":
             raise BenchFailed(f"{path} {run['status']}: {run['error']}")
         return wall, run, cpu
+
+
+def _local_fanout(address: str, count: int) -> float:
+    """Wall seconds of the local fan-out of ``count`` (the durable section's neighbour)."""
+    wall, _, _ = run_playbook("bench/fanout.yaml", address, {"count": count, "concurrency": 50})
+    return wall
 
 
 def step_duration(run: dict[str, Any], step_id: str) -> float:
@@ -674,6 +682,8 @@ def table(results: dict[str, Any]) -> str:
             add(f"  {name:40} {row['peak_rss_mb']:6.0f} MB  ({row['wall_s']:.1f}s)")
     if "scale" in results:
         lines.extend(scale.table_lines(results["scale"]))
+    if "durable" in results:
+        lines.extend(durable.table_lines(results["durable"]))
     add("")
     add("goals")
     for name, g in results["goals"].items():
@@ -723,6 +733,10 @@ def main(argv: list[str] | None = None) -> int:
                 if args.before:
                     trees["before"] = scale.Tree(Path(args.before).resolve(), _env, PY)
                 results["scale"] = scale.bench_scale(address, mode, trees)
+            elif name == "durable":
+                results["durable"] = durable.bench_durable(
+                    address, mode, playbook, lambda n: _local_fanout(address, n), _env(), str(ROOT)
+                )
         if args.profile:
             print("profiles ...", flush=True)
             results["profiles"] = profile(address, size)

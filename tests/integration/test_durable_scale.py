@@ -16,10 +16,15 @@ from playbook.durable import assemble, checkpoint, commands, shards
 
 from .test_durable import (
     TOKEN,
+    _detached,
     _durable,
+    _followed,
     _local,
     _payloads,
+    _report,
     _run_id,
+    _steps,
+    eventually,
     hosted,
     hosted_with_key,
     normalised,
@@ -157,3 +162,31 @@ async def test_a_continued_run_carries_its_secrets_sealed(
         history = await _payloads(client, run, run_id)
         assert TOKEN not in history
         assert '{"sealed":"' in history
+
+
+async def test_cancel_during_a_shard_keeps_its_records(
+    dev_server: Any, client: Client, hosted: str, task_queue: str, tmp_path: Path
+) -> None:
+    run = await _detached(dev_server, hosted, "sleepy_loop.yaml", task_queue)
+    shard = client.get_workflow_handle(f"{run}/steps[1]/0")
+
+    async def sleeping() -> bool:
+        try:
+            return "item 4" in str(await shard.query("progress"))
+        except Exception:  # (not started yet)
+            return False
+
+    await eventually(sleeping)
+    assert await commands.cancel({"address": dev_server.address}, run, io.StringIO()) == 0
+    code, output = await _followed(client, run)
+    assert code == 130, output
+    report = await _report(dev_server, run, tmp_path)
+    assert report["runs"][0]["status"] == "interrupted"
+    steps = _steps(report)
+    assert steps[:2] == [("steps[0]", "passed", None), ("steps[1]", "canceled", "interrupted")]
+    assert steps[-1] == ("finally[0]", "passed", None)
+    inner = steps[2:-1]  # the shard's: five items began, each logged and then slept
+    assert sorted(inner) == sorted(
+        [(f"steps[1].foreach[{i}].steps[0]", "passed", None) for i in range(5)]
+        + [(f"steps[1].foreach[{i}].steps[1]", "canceled", "interrupted") for i in range(5)]
+    )
