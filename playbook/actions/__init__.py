@@ -119,9 +119,13 @@ DESTRUCTIVE = frozenset(
 def lazy(module_name: str, name: str) -> Action:
     """The action *name* of ``playbook.actions.<module_name>``, imported at its first call."""
 
+    found: list[Action] = []  # (resolved at the first call; a fan-out calls it thousands of times)
+
     async def action(call: Call) -> Any:
-        module = importlib.import_module(f"playbook.actions.{module_name}")
-        return await getattr(module, name)(call)
+        if not found:
+            module = importlib.import_module(f"playbook.actions.{module_name}")
+            found.append(getattr(module, name))
+        return await found[0](call)
 
     action.__name__ = action.__qualname__ = name
     return action

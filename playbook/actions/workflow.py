@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,9 +20,16 @@ def _seconds(call: Call, value: Any) -> float | None:
     if value is None:
         return None
     try:
-        return parse_duration(value).total_seconds()
+        return _parsed(value) if type(value) is str else parse_duration(value).total_seconds()
     except ValueError as e:
         raise PlaybookError(f"{call.env.where(call.action + '.timeout')}: {e}") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> float:
+    """A duration's seconds, parsed once per text: every ``await_result`` of a fan-out gives
+    the same ``timeout``."""
+    return parse_duration(text).total_seconds()
 
 
 def _done(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar
 
@@ -70,24 +69,20 @@ async def call(
     ``timeout`` is the bound the call was given (to word its timeout), ``update_id`` the
     update it sent (to tell a rejection from a failure). Inside :func:`playbook.deadline.within`, the call
     ends by its deadline."""
-    guarded = _guarded(make, _Aim(stub, operation, name, timeout, update_id))
-    return await bounded(guarded, deadline.remaining())
+    left = deadline.remaining()
+    guarded = _guarded(make, stub, operation, name, timeout, update_id)
+    # (no deadline, the common case: no coroutine in between, a fan-out's every call)
+    return await (guarded if left is None else bounded(guarded, left))
 
 
-@dataclass(frozen=True)
-class _Aim:
-    """What a guarded call is: its stub and operation, and what its errors need to know."""
-
-    stub: WorkflowStub
-    operation: str
-    name: str | None
-    timeout: float | None
-    update_id: str | None
-
-
-async def _guarded(make: Callable[[], Awaitable[T]], aim: _Aim) -> T:
-    stub, operation, name = aim.stub, aim.operation, aim.name
-    timeout, update_id = aim.timeout, aim.update_id
+async def _guarded(
+    make: Callable[[], Awaitable[T]],
+    stub: WorkflowStub,
+    operation: str,
+    name: str | None,
+    timeout: float | None,
+    update_id: str | None,
+) -> T:
     watch = Watch(stub) if operation in WAITING else None
     try:
         value = await make()

@@ -19,7 +19,13 @@ from temporalio.client import WorkflowUpdateStage
 from playbook.core.guard import bounded, call, explain
 from playbook.core.pending import extras
 from playbook.core.pollers import no_worker_words
-from playbook.core.stub import UpdateHandle, WorkflowStub, require_new, start_kwargs
+from playbook.core.stub import (
+    UpdateHandle,
+    WorkflowStub,
+    memo_payloads,
+    require_new,
+    start_kwargs,
+)
 from playbook.core.task_failures import failure_words
 from playbook.core.visibility import execution
 from playbook.durations import format_duration
@@ -32,10 +38,10 @@ _STAGES = {"accepted": WorkflowUpdateStage.ACCEPTED, "completed": WorkflowUpdate
 async def start(stub: WorkflowStub, args: Sequence[Any] = ()) -> WorkflowStub:
     """Start a new stub; afterwards ``stub.run_id`` is the run that was started."""
     require_new(stub, "start")
+    kwargs = start_kwargs(stub)
+    kwargs["memo"] = await memo_payloads(stub.client, kwargs["memo"])
     handle = await call(
-        lambda: stub.client.start_workflow(
-            stub.workflow_type or "", args=list(args), **start_kwargs(stub)
-        ),
+        lambda: stub.client.start_workflow(stub.workflow_type or "", args=list(args), **kwargs),
         stub,
         "start",
         stub.workflow_type,

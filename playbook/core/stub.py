@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import temporalio.api.common.v1
 import temporalio.client
 import temporalio.common
+import temporalio.converter
 from temporalio.client import Client
 
 from playbook.core.guard import bounded, call
@@ -126,16 +128,59 @@ def create_workflow(
     if options is None or isinstance(options, str):
         run_id = options if isinstance(options, str) else run_id
         return WorkflowStub(client=client, workflow_id=workflow, run_id=run_id)
+    checked = _checked(workflow, options)
+    workflow_id = checked.workflow_id or _readable_id(workflow)
+    return WorkflowStub(
+        client=client, workflow_id=workflow_id, workflow_type=workflow, options=checked
+    )
+
+
+_CHECKED: dict[Any, WorkflowOptions] = {}
+"""Options checked already, by their values (what :func:`_frozen` makes of them)."""
+_CHECKED_KEPT = 256
+
+
+def _checked(workflow: str, options: Mapping[str, Any]) -> WorkflowOptions:
+    """``options`` checked (the same values once per process: a fan-out creates thousands
+    of workflows with one set of options); every problem is reported at once."""
+    key = _frozen(options)
+    cached = _CHECKED.get(key) if key is not None else None
+    if cached is not None:
+        return cached
     checked, problems = check_workflow_options(options)
     if problems or checked is None:
         raise InvalidOptions(
             [f"{path}: {message}" for path, message in problems],
             what=f"options for workflow type '{workflow}'",
         )
-    workflow_id = checked.workflow_id or _readable_id(workflow)
-    return WorkflowStub(
-        client=client, workflow_id=workflow_id, workflow_type=workflow, options=checked
-    )
+    if key is not None:
+        if len(_CHECKED) >= _CHECKED_KEPT:
+            _CHECKED.clear()
+        _CHECKED[key] = checked
+    return checked
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable key that tells apart any two option values JSON tells apart (``1``,
+    ``1.0`` and ``true`` too); ``None`` for a value of another kind (nothing cached)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
+    if kind is dict:
+        items = []
+        for k, v in value.items():
+            frozen = _frozen(v)
+            if frozen is None or type(k) is not str:
+                return None
+            items.append((k, frozen))
+        return (dict, tuple(items))
+    if kind is list:
+        parts = tuple(_frozen(v) for v in value)
+        return None if None in parts else (list, parts)
+    return None
 
 
 def require_new(stub: WorkflowStub, operation: str) -> WorkflowOptions:
@@ -194,6 +239,33 @@ def start_kwargs(stub: WorkflowStub, *, for_operation: bool = False) -> dict[str
             fairness_weight=o.priority.fairness_weight,
         )
     return kwargs
+
+
+_MEMO_PAYLOADS: dict[str, temporalio.api.common.v1.Payload] = {}
+"""Memo values (strings) already encoded by temporalio's default converter."""
+_MEMO_CACHED = 1024
+
+
+async def memo_payloads(client: Client, memo: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """``memo`` with its string values as the payloads the client would encode them to,
+    each encoded once per process: every start of a run carries the same ``playbook`` and
+    ``playbook_run_id`` entries (SPEC section 6), and a fan-out of thousands of starts
+    encoded them again for each one. Only for the default data converter: a codec or a
+    converter of the user's encodes every value itself, as before."""
+    if not memo or client.data_converter is not temporalio.converter.DataConverter.default:
+        return memo
+    out: dict[str, Any] = {}
+    for key, value in memo.items():
+        if type(value) is str:
+            payload = _MEMO_PAYLOADS.get(value)
+            if payload is None:
+                if len(_MEMO_PAYLOADS) >= _MEMO_CACHED:
+                    _MEMO_PAYLOADS.clear()
+                payload = (await client.data_converter.encode([value]))[0]
+                _MEMO_PAYLOADS[value] = payload
+            value = payload
+        out[key] = value
+    return out
 
 
 _KEY_FACTORY: dict[str, Callable[[str], Any]] = {
