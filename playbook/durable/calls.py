@@ -3,7 +3,8 @@ interpreter's task queue, made with the worker's client by the very action a loc
 uses (:data:`playbook.actions.REGISTRY`).
 
 Exactly once. Every raw request the action sends that has a ``request_id`` (start,
-signal, signal-with-start, cancel, reset, the schedule calls) gets one derived from the
+signal, signal-with-start, cancel, reset, the schedule calls, and the start inside an
+update-with-start's multi-operation request) gets one derived from the
 call's key (run id, step path, the step's call count) instead of a random one, so that a
 retry after a worker loss is deduplicated by the server; updates get an update id derived
 the same way unless the step gives one. A call that cannot be made idempotent
@@ -68,13 +69,18 @@ def keyed(client: Client) -> Client:
 
     async def rpc_call(*args: Any, **kwargs: Any) -> Any:
         key = _CALL_KEY.get()
-        request = kwargs.get("req")
-        if key is not None and request is not None and "request_id" in _field_names(request):
+        request: Any = kwargs.get("req")
+        names = _field_names(request) if key is not None and request is not None else ()
+        if key is not None and ("request_id" in names or "operations" in names):
             base, counts = key
             rpc = str(kwargs.get("rpc"))
             count = counts.get(rpc, 0)
             counts[rpc] = count + 1
-            request.request_id = key_id(base, rpc, str(count))
+            if "request_id" in names:
+                request.request_id = key_id(base, rpc, str(count))
+            for operation in request.operations if "operations" in names else ():
+                if operation.HasField("start_workflow"):  # update-with-start's own start
+                    operation.start_workflow.request_id = key_id(base, rpc, str(count), "start")
         return await original(*args, **kwargs)
 
     service._rpc_call = rpc_call

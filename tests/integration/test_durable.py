@@ -125,14 +125,14 @@ async def test_same_report_locally_and_durably(
     await _replayed(client, _run_id(output))
 
 
-async def _replayed(client: Client, run: str) -> None:
-    """The run's history replays on a fresh worker as it ran: the interpreter is
-    deterministic (a worker that takes a run over replays it so)."""
+async def _replayed(client: Client, run: str, run_id: str | None = None) -> None:
+    """The run's history (its latest run's, or ``run_id``'s) replays on a fresh worker as
+    it ran: the interpreter is deterministic (a worker that takes a run over replays it so)."""
     from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
     from playbook.durable.interpreter import PlaybookRun
 
-    history = await client.get_workflow_handle(run).fetch_history()
+    history = await client.get_workflow_handle(run, run_id=run_id).fetch_history()
     replayer = Replayer(workflows=[PlaybookRun], workflow_runner=UnsandboxedWorkflowRunner())
     replayed = await replayer.replay_workflow(history)
     assert replayed.replay_failure is None

@@ -11,16 +11,21 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client
+from temporalio.worker import Worker
 
+from playbook import core, demo
 from playbook.durable import assemble, checkpoint, commands, shards
 
 from .test_durable import (
     TOKEN,
+    _call,
     _detached,
     _durable,
     _followed,
+    _in_activity,
     _local,
     _payloads,
+    _replayed,
     _report,
     _run_id,
     _steps,
@@ -65,6 +70,8 @@ async def test_a_2000_item_loop_keeps_every_history_bounded(
     leaves = [w for w in lengths if w != run and w not in ranges]
     assert len(leaves) == 20
     assert max(lengths.values()) < 20_000, lengths
+    for workflow_id in (run, ranges[0], leaves[0]):  # (deterministic, each kind of run)
+        await _replayed(client, workflow_id)
     assert lengths[run] < 100  # five shards, not 200 calls
     local_code, local = await _local(dev_server, "many_signals.yaml", task_queue, tmp_path)
     assert local_code == 0
@@ -129,6 +136,7 @@ async def test_a_long_run_continues_as_new_between_steps(
         described = await client.get_workflow_handle(run, run_id=run_id).describe()
         assert described.status is not None and described.status.name == "CONTINUED_AS_NEW"
         assert described.history_length < 40
+        await _replayed(client, run, run_id)
     local_code, local = await _local(dev_server, "continued.yaml", task_queue, tmp_path)
     assert local_code == 0
     assert normalised(report) == normalised(local)  # the same records, across the runs
@@ -190,3 +198,26 @@ async def test_cancel_during_a_shard_keeps_its_records(
         [(f"steps[1].foreach[{i}].steps[0]", "passed", None) for i in range(5)]
         + [(f"steps[1].foreach[{i}].steps[1]", "canceled", "interrupted") for i in range(5)]
     )
+
+
+async def test_an_update_with_start_retried_after_a_worker_loss_starts_once(
+    client: Client, task_queue: str
+) -> None:
+    workflow_id = f"order-uws-{task_queue}"
+    options = {"task_queue": task_queue, "workflow_id": workflow_id, "id_conflict_policy": "fail"}
+    new = {"workflow_id": workflow_id, "workflow_type": "OrderWorkflow", "options": options}
+    spec = {
+        "workflow": "o",
+        "update": "pay",
+        "update_args": [{"amount": 5}],
+        "start_args": [{"customer": "a", "items": [{"sku": "A"}]}],
+    }
+    async with Worker(
+        client, task_queue=task_queue, workflows=demo.workflows, activities=demo.activities
+    ):
+        call = _call("update_with_start", spec, {"o": new}, "k/uws")
+        first = await _in_activity(client, call)
+        again = await _in_activity(client, call, attempt=2)  # the same start: deduplicated
+        assert again["value"] == first["value"], again  # the same run, the same update
+        result = await core.get_result(core.create_workflow(client, workflow_id), timeout=20)
+        assert (result["state"], result["total"]) == ("shipped", 5)  # paid once, shipped
