@@ -85,6 +85,12 @@ async def test_a_2000_item_loop_keeps_every_history_bounded(
     assert steps[-5]["path"] == "steps[2].foreach[1999].steps[1]"
     statuses = [s["status"] for s in steps]
     assert (statuses.count("passed"), statuses.count("skipped")) == (7 + 2000 + 200, 1800)
+    html, junit = tmp_path / "run.html", tmp_path / "run.xml"
+    paths = {"json_report": None, "junit_xml": str(junit), "html_report": str(html)}
+    assert await commands.report({"address": dev_server.address}, run, paths) == 0
+    assert junit.read_text().count("<testcase ") == len(steps)
+    page = html.read_text()
+    assert "durable many signals" in page and "steps[2].foreach[1999].steps[1]" in page
     out = io.StringIO()
     assert await commands.status({"address": dev_server.address}, run, out) == 0
     lines = out.getvalue().splitlines()
