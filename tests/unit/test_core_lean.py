@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib
+import time
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -171,3 +172,28 @@ async def test_a_call_outside_a_deadline_is_awaited_as_it_is() -> None:
     with pytest.raises(asyncio.TimeoutError), deadline.within(0.05):
         await call(forever, stub, "signal", "add")
     assert asyncio.get_running_loop().time() - began < 0.5
+
+
+# -- the runner's timestamps -----------------------------------------------------------------
+
+
+def test_a_step_stamp_is_what_isoformat_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timezone
+
+    from playbook.runner import state
+
+    cases = {
+        1_764_640_800_000_000_000: "2025-12-02T02:00:00+00:00",  # a whole second: no fraction
+        1_764_640_800_000_000_999: "2025-12-02T02:00:00+00:00",  # floored, as datetime.now
+        1_764_640_800_000_001_000: "2025-12-02T02:00:00.000001+00:00",
+        1_764_640_859_999_999_999: "2025-12-02T02:00:59.999999+00:00",
+        1_764_640_860_123_456_789: "2025-12-02T02:01:00.123456+00:00",
+    }
+    for nanoseconds, text in cases.items():
+        monkeypatch.setattr(time, "time_ns", lambda n=nanoseconds: n)
+        assert state.SYSTEM_CLOCK.iso() == text
+        seconds, rest = divmod(nanoseconds, 1_000_000_000)
+        exact = datetime.fromtimestamp(seconds, timezone.utc).replace(microsecond=rest // 1000)
+        assert exact.isoformat() == text
+    fixed = state.Clock(now=lambda: datetime(2026, 1, 1, 12, 0, 0, 5, tzinfo=timezone.utc))
+    assert fixed.iso() == "2026-01-01T12:00:00.000005+00:00"  # an injected clock as it says
