@@ -1,7 +1,7 @@
 """A durable run's records, put together: the run's progress document holds its own
 records and, where a long loop's shards went (``shards``: workflow id, ``at`` the record
 position when the shard began, ``finished_at`` the finished position when it ended), the
-shards whose results hold theirs (a range of shards holds more shards). Read a shard at a
+shards whose histories hold theirs (a range of shards holds more shards). Read a shard at a
 time, so that a report of a 100,000-item loop is streamed, not held.
 
 * :func:`in_order`: every record in the order they were made (the reports' order);
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from playbook.errors import PlaybookError
 from playbook.records import RunResult, StepRecord
 
 if TYPE_CHECKING:
@@ -23,11 +24,24 @@ if TYPE_CHECKING:
 
 
 async def shard_document(client: Client, workflow_id: str) -> dict[str, Any]:
-    """A shard's result (waiting for it to close: an interrupted shard closes soon)."""
+    """A shard's records, its own shards and the order its steps ended, from its history
+    (the input of its :data:`~playbook.durable.shards.RECORDS` activity); waiting for it
+    to close first (an interrupted shard closes soon)."""
     from playbook import core
+    from playbook.durable.shards import RECORDS
     from playbook.durable.state import unpack
 
-    return unpack(await core.get_result(core.create_workflow(client, workflow_id)))
+    await core.get_result(core.create_workflow(client, workflow_id))
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name == RECORDS:
+                [document] = await client.data_converter.decode(scheduled.input.payloads)
+                return unpack(document)
+    raise PlaybookError(
+        f"shard {workflow_id} of the durable run ended without its records: see its history "
+        "in the Temporal UI"
+    )
 
 
 def _by_position(document: Mapping[str, Any], key: str) -> dict[int, list[dict[str, Any]]]:

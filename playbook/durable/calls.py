@@ -32,7 +32,7 @@ from playbook import bugs, core, deadline
 from playbook.actions import REGISTRY, Call, Done
 from playbook.coverage import HandlerLedger
 from playbook.durable import sealing
-from playbook.durable.shard_runs import SHARD, run_shard
+from playbook.durable.shards import RECORDS
 from playbook.durable.state import StubState, ledger_data, load_ledger
 from playbook.errors import PlaybookError
 from playbook.expect import error_record
@@ -268,10 +268,9 @@ class Calls:
             "logs": env.logs,
         }
 
-    @activity.defn(name=SHARD)
-    async def shard(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Start one shard of a long loop and wait for it (:mod:`.shard_runs`)."""
-        return await run_shard(self.client, request)
+    @activity.defn(name=RECORDS)
+    async def records(self, document: dict[str, Any]) -> None:
+        """A shard's records, kept in its history as this activity's input (:mod:`.shards`)."""
 
     @activity.defn(name=CHECK)
     async def check(self, request: dict[str, Any]) -> Any:

@@ -1,7 +1,8 @@
-"""``foreach`` sharding in a durable run: a long loop runs its iterations in shards, each a
-``PlaybookRun`` workflow of its own (shard mode, id ``<run>/<loop path>/<first item>``)
-started and awaited by the shard activity (:mod:`.shard_runs`), so that the run's history
-holds each shard's summary, never its records.
+"""``foreach`` sharding in a durable run: a long loop runs its iterations in shards, child
+workflows of the run (``PlaybookRun`` in shard mode, id ``<run>/<loop path>/<first item>``).
+A shard's result is its summary (each item's result, what the run's ledgers learnt, its
+worst exit code); its records go to its own history, as the input of the
+:data:`RECORDS` activity, so that the run's history never holds them.
 
 * A loop is sharded when it has more than :data:`SHARD_ITEMS` items, or when its calls
   (estimated: items times the client calls of one iteration) would take the workflow's
@@ -16,11 +17,10 @@ holds each shard's summary, never its records.
   per :data:`SHARD_ITEMS` of concurrency), their ``concurrency`` shared out.
 
 A shard is given a snapshot of the loop's scope (vars, records by id, the workflow stubs,
-the loop variables of enclosing loops; sealed when the workers hold a key) and keeps its
-records (masked, with their paths and depths as a local run has them) in its own result;
-the run's progress document lists the shards where their records belong (``shards``), and
-``status``/``report`` read them from there (:mod:`.assemble`). The run itself takes each
-item's result, what the run's ledgers learnt and the shard's worst exit code.
+the loop variables of enclosing loops; sealed when the workers hold a key) and what the
+run has learnt of the workflow types' handlers. The run's progress document lists the
+shards where their records belong (``shards``); ``status`` and ``report`` read them from
+the shards' histories (:mod:`.assemble`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import asyncio
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from playbook.runner import Runner
     from playbook.runner.env import StepEnv
 
+RECORDS = "playbook_records"
+"""The activity whose input, in a shard's history, holds the shard's records (it does
+nothing: its input is the point; :func:`playbook.durable.assemble.shard_document`)."""
 SHARD_ITEMS = 100
 """Items of a leaf shard at most (and the loop length above which a loop is sharded)."""
 MAX_SHARDS = 100
@@ -183,20 +187,17 @@ async def run_shards(
         ref["finished_at"] = None
         ledger.shards.append(ref)
         given = {**shard, "first": start, "items": part, "concurrency": each}
-        request = {
-            "workflow_id": workflow_id,
-            "task_queue": info.task_queue,
-            "input": pack({**ledger.base, "shard": given}),
-        }
-        from playbook.durable.remote import CALL_OPTIONS
-        from playbook.durable.shard_runs import SHARD
-
         try:
-            answer = unpack(await workflow.execute_activity(SHARD, request, **CALL_OPTIONS))
+            answer = unpack(
+                await workflow.execute_child_workflow(
+                    info.workflow_type,
+                    pack({**ledger.base, "shard": given}),
+                    id=workflow_id,
+                    task_queue=info.task_queue,
+                )
+            )
         finally:
             ref["finished_at"] = len(getattr(shared.reporter, "finished", ()))
-        if "error" in answer:
-            raise PlaybookError(str(answer["error"]))
         merge_ledger(shared.result.handlers, answer["handlers"])
         for workflow_id_, run_id in answer["started"]:
             shared.ledger.started.setdefault((workflow_id_, run_id), None)
@@ -204,6 +205,8 @@ async def run_shards(
         shared.worst(int(answer["exit_code"]))
         for index, value in answer["results"].items():
             results[int(index) - first] = value
+        if shared.interrupted:  # (cancelled, the shard ended all the same, and said so)
+            raise asyncio.CancelledError()
         if answer["failed"]:
             failed.extend(answer["failed"])
             raise nested.BranchFailed(None)
@@ -218,7 +221,8 @@ async def run_shards(
 
 async def shard(runner: Runner, data: Mapping[str, Any]) -> dict[str, Any]:
     """Run one shard's iterations (a shard workflow's body), or, for a range of leaf
-    shards, start them: its part of the loop, with its records."""
+    shards, start them: its part of the loop. Its records (and its own shards) go to its
+    history as the input of the :data:`RECORDS` activity; the summary is its result."""
     step = next(s for s in runner.playbook.all_steps() if list(s.path) == data["step"])
     first = int(data["first"])
     items = list(data["items"])
@@ -236,18 +240,17 @@ async def shard(runner: Runner, data: Mapping[str, Any]) -> dict[str, Any]:
     except asyncio.CancelledError:  # interrupted: what ran is told all the same
         shared.exit_code = 130
     done = result_data(shared.result, list(getattr(shared.reporter, "finished", ())), True)
+    kept = {"records": done["records"], "finished": done["finished"], "shards": LEDGER.get().shards}
+    await workflow.execute_activity(
+        RECORDS, pack(kept), start_to_close_timeout=timedelta(minutes=1)
+    )
     return {
-        "records": done["records"],
-        "finished": done["finished"],
-        "shards": LEDGER.get().shards,
-        "summary": {
-            "handlers": done["handlers"],
-            "results": results,
-            "failed": sorted(failed),
-            "started": [list(key) for key in shared.ledger.started],
-            "expected": sorted(shared.ledger.expected),
-            "exit_code": shared.exit_code,
-        },
+        "handlers": done["handlers"],
+        "results": results,
+        "failed": sorted(failed),
+        "started": [list(key) for key in shared.ledger.started],
+        "expected": sorted(shared.ledger.expected),
+        "exit_code": shared.exit_code,
     }
 
 

@@ -36,7 +36,7 @@ async def interpreter_worker(client: Client, task_queue: str) -> AsyncIterator[N
         client,
         task_queue=task_queue,
         workflows=[PlaybookRun],
-        activities=[calls.call, calls.check, calls.shard],
+        activities=[calls.call, calls.check, calls.records],
         workflow_runner=UnsandboxedWorkflowRunner(),
     ):
         yield

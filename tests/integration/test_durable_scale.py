@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from playbook import core, demo
 from playbook.durable import assemble, checkpoint, commands, shards
+from playbook.durable.state import unpack
 
 from .test_durable import (
     TOKEN,
@@ -39,13 +40,16 @@ pytestmark = pytest.mark.integration
 __all__ = ["hosted", "hosted_with_key"]  # (the fixtures, used by name)
 
 
-async def _histories(client: Client, workflow_id: str) -> dict[str, int]:
+async def _histories(client: Client, workflow_id: str, root: bool = True) -> dict[str, int]:
     """The history length of the run and of every shard under it."""
     handle = client.get_workflow_handle(workflow_id)
     lengths = {workflow_id: (await handle.describe()).history_length}
-    document = await assemble.shard_document(client, workflow_id)
+    if root:  # (the run's result is its document; a shard's is in its history)
+        document = unpack(await core.get_result(core.create_workflow(client, workflow_id)))
+    else:
+        document = await assemble.shard_document(client, workflow_id)
     for ref in document.get("shards") or ():
-        lengths.update(await _histories(client, ref["workflow_id"]))
+        lengths.update(await _histories(client, ref["workflow_id"], root=False))
     return lengths
 
 
