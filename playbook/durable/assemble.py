@@ -4,7 +4,8 @@ position when the shard began, ``finished_at`` the finished position when it end
 shards whose histories hold theirs (a range of shards holds more shards). Read a shard at a
 time, so that a report of a 100,000-item loop is streamed, not held.
 
-* :func:`in_order`: every record in the order they were made (the reports' order);
+* :func:`in_order`: every record in the order they were made (the reports' order; a
+  shard still running gives its records so far);
 * :func:`entries`: what ended, in the order it ended: a record index of the document, or a
   shard that has ended (``follow`` prints these as they come);
 * :func:`full_result`: the :class:`RunResult` of the whole run, its records in an on-disk
@@ -44,6 +45,18 @@ async def shard_document(client: Client, workflow_id: str) -> dict[str, Any]:
     )
 
 
+async def running_shard(client: Client, workflow_id: str) -> dict[str, Any]:
+    """A running shard's records so far (its ``progress`` query); none when no worker
+    answers for it just now."""
+    from playbook import core
+    from playbook.durable.state import unpack
+
+    try:
+        return unpack(await core.query(core.create_workflow(client, workflow_id), "progress"))
+    except PlaybookError:
+        return {"records": [], "finished": [], "shards": []}
+
+
 def _by_position(document: Mapping[str, Any], key: str) -> dict[int, list[dict[str, Any]]]:
     placed: dict[int, list[dict[str, Any]]] = {}
     for ref in document.get("shards") or ():
@@ -58,7 +71,11 @@ async def in_order(client: Client, document: Mapping[str, Any]) -> AsyncIterator
     records = document["records"]
     for index in range(len(records) + 1):
         for ref in placed.get(index, ()):
-            async for record in in_order(client, await shard_document(client, ref["workflow_id"])):
+            if ref.get("finished_at") is None:  # (a report while the run goes on)
+                shard = await running_shard(client, ref["workflow_id"])
+            else:
+                shard = await shard_document(client, ref["workflow_id"])
+            async for record in in_order(client, shard):
                 yield record
         if index < len(records):
             yield records[index]

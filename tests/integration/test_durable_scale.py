@@ -195,6 +195,9 @@ async def test_cancel_during_a_shard_keeps_its_records(
             return False
 
     await eventually(sleeping)
+    meanwhile = await _report(dev_server, run, tmp_path)  # while the shard runs: so far
+    logged = [s for s in _steps(meanwhile) if s[0].endswith(".steps[0]")]
+    assert sorted(logged) == [(f"steps[1].foreach[{i}].steps[0]", "passed", None) for i in range(5)]
     assert await commands.cancel({"address": dev_server.address}, run, io.StringIO()) == 0
     code, output = await _followed(client, run)
     assert code == 130, output
