@@ -115,6 +115,20 @@ async def test_a_durable_run_survives_a_killed_worker(
     async with Worker(
         client, task_queue=task_queue, workflows=demo.workflows, activities=demo.activities
     ):
+        local_xml = tmp_path / "local.xml"
+        local_run = asyncio.ensure_future(  # (side by side: it sleeps as long as the run)
+            _cli_async(
+                "run",
+                str(PLAYBOOK),
+                "--address",
+                address,
+                "--yes",
+                "-i",
+                f"queue={task_queue}",
+                "--junit-xml",
+                str(local_xml),
+            )
+        )
         first = workers()
         submitted = await _cli_async(
             "run",
@@ -146,18 +160,7 @@ async def test_a_durable_run_survives_a_killed_worker(
             "report", run, "--address", address, "--junit-xml", str(durable_xml)
         )
         assert reported.returncode == 0, reported.stderr
-        local_xml = tmp_path / "local.xml"
-        local = await _cli_async(
-            "run",
-            str(PLAYBOOK),
-            "--address",
-            address,
-            "--yes",
-            "-i",
-            f"queue={task_queue}",
-            "--junit-xml",
-            str(local_xml),
-        )
+        local = await local_run
         assert local.returncode == 0, local.stdout + local.stderr
     cases = _steps_of(durable_xml)
     assert len(cases) == 49  # 2 + the loop and its 40 steps + 5 + finally
