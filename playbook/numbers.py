@@ -9,6 +9,7 @@ last guard, show such a number as a short description instead of failing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,9 +36,13 @@ DESCRIBED = f"<a number of more than {MAX_INT_DIGITS} digits>"
 
 def printable(value: Any) -> Any:
     """A copy of ``value`` (its mappings and lists) with every integer too long to write
-    out replaced by its description."""
+    out replaced by its description, and every float that JSON cannot hold (infinity,
+    NaN) by its name: ``"Infinity"``, ``"-Infinity"``, ``"NaN"`` (strict JSON readers,
+    a browser's among them, refuse the bare words)."""
     if too_big(value):
         return DESCRIBED
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, Mapping):
         return {key: printable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

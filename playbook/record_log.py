@@ -44,14 +44,14 @@ _USER_DATA = ("request", "result", "error")
 """A record's fields that hold the user's values: numbers are masked only in them."""
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
-"""``json.dumps(value, ensure_ascii=False, default=str)``, without making an encoder per
-call (a third of the time of writing a record)."""
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False)
+"""``json.dumps(value, ensure_ascii=False, default=str, allow_nan=False)``, without making
+an encoder per call (a third of the time of writing a record)."""
 
 
 def encode(value: Any) -> str:
     """Compact JSON as the reports write it (an integer too long for Python to write out is
-    shown as such)."""
+    shown as such, and infinity and NaN by their names: :func:`playbook.numbers.printable`)."""
     try:
         return _ENCODER.encode(value)
     except ValueError:

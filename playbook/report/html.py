@@ -55,8 +55,8 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     try:
-        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    except ValueError:  # an integer too long to write out
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:  # an integer too long to write out, infinity, NaN
         text = json.dumps(numbers.printable(value), indent=2, ensure_ascii=False, default=str)
     if len(text) > VALUE_LIMIT:
         more = len(text) - VALUE_LIMIT
@@ -195,7 +195,14 @@ def report_data(results: Sequence[RunResult]) -> dict[str, Any]:
 
 def _script_json(data: Any) -> str:
     """JSON that a ``<script>`` element holds as it is: no ``</script>``, no ``<!--``."""
-    text = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
+    try:
+        text = json.dumps(
+            data, ensure_ascii=False, default=str, separators=(",", ":"), allow_nan=False
+        )
+    except ValueError:  # (JSON.parse refuses NaN and Infinity)
+        text = json.dumps(
+            numbers.printable(data), ensure_ascii=False, default=str, separators=(",", ":")
+        )
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,3 +161,31 @@ def test_printable_replaces_only_long_numbers() -> None:
     }
     assert numbers.too_big(10**4300) and not numbers.too_big(10**4300 - 1)
     assert not numbers.too_big(True) and not numbers.too_big(1e308)
+
+
+def _strict(text: str) -> Any:
+    """``text`` read as strict JSON (a browser's ``JSON.parse``: no NaN, no Infinity)."""
+
+    def refuse(word: str) -> Any:
+        raise AssertionError(f"not strict JSON: {word}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_the_report_writers_name_infinity_and_nan() -> None:
+    from playbook.report.html import html_report
+
+    record = StepRecord(
+        path="steps[0]",
+        action="set",
+        name="set",
+        status="passed",
+        result={"x": float("inf"), "y": [float("nan"), -float("inf")], "z": 1.5},
+    )
+    result = RunResult(playbook="p", path="p.yaml", run_id="r1", started_at="t", records=[record])
+    named = {"x": "Infinity", "y": ["NaN", "-Infinity"], "z": 1.5}
+    assert _strict(json_report_text([result]))["runs"][0]["steps"][0]["result"] == named
+    page = html_report([result])
+    data = page.split('type="application/json">', 1)[1].split("</script>", 1)[0]
+    assert '\\"x\\": \\"Infinity\\"' in data  # (the value's text, as the JSON report has it)
+    _strict(data)
