@@ -73,6 +73,9 @@ class Ledger:
     key: bytes | None = None
     shards: list[dict[str, Any]] = field(default_factory=list)
     planned: int = 0
+    uses: dict[str, int] = field(default_factory=dict)
+    """How often each shard id was given in this workflow: a loop run again (a ``retry``
+    of it) gives its shards ids of their own (``<id>~2``)."""
 
 
 LEDGER: ContextVar[Ledger] = ContextVar("playbook_durable_shards")
@@ -134,6 +137,8 @@ async def foreach(
     """The loop's value; run in shards when long."""
     spec = step.fields
     items = env.render(spec["items"], "foreach.items")
+    if isinstance(items, Mapping):  # (as a local loop goes over a mapping's entries)
+        items = [{"key": k, "value": v} for k, v in items.items()]
     calls = calls_per_item(step)
     if not isinstance(items, list) or not _sharded(len(items), calls):
         return await nested.foreach(runner, step, env, scope, path, depth)
@@ -183,6 +188,9 @@ async def run_shards(
         workflow_id = f"{ledger.root}/{shard['path']}/{start}"
         if len(part) > leaf:  # (a range of leaf shards: its own leaves start at `start` too)
             workflow_id += f"-{start + len(part) - 1}"
+        uses = ledger.uses[workflow_id] = ledger.uses.get(workflow_id, 0) + 1
+        if uses > 1:
+            workflow_id += f"~{uses}"
         ref: dict[str, Any] = {"workflow_id": workflow_id, "at": len(shared.result.records)}
         ref["finished_at"] = None
         ledger.shards.append(ref)

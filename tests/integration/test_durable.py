@@ -112,14 +112,15 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0
 
 
 @pytest.mark.parametrize(
-    "name", ["control.yaml", "order.yaml", "failing.yaml", "mixed.yaml"]
-)  # (long_loop.yaml: compared in test_a_long_foreach_is_sharded_into_child_workflows)
+    "name", ["control.yaml", "order.yaml", "failing.yaml", "mixed.yaml", "retried_loop.yaml"]
+)  # (long_loop.yaml: compared in test_a_long_foreach_is_sharded_into_workflows_of_its_own)
 async def test_same_report_locally_and_durably(
     dev_server: Any, client: Client, hosted: str, task_queue: str, tmp_path: Path, name: str
 ) -> None:
     local_code, local = await _local(dev_server, name, task_queue, tmp_path)
     durable_code, durable, output = await _durable(dev_server, hosted, name, task_queue, tmp_path)
-    assert durable_code == local_code == (1 if name == "failing.yaml" else 0), durable
+    failing = name in ("failing.yaml", "retried_loop.yaml")
+    assert durable_code == local_code == (1 if failing else 0), durable
     assert normalised(durable) == normalised(local)
     assert "durable run: playbook-durable-" in output
     await _replayed(client, _run_id(output))

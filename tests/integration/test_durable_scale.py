@@ -234,3 +234,18 @@ async def test_an_update_with_start_retried_after_a_worker_loss_starts_once(
         assert again["value"] == first["value"], again  # the same run, the same update
         result = await core.get_result(core.create_workflow(client, workflow_id), timeout=20)
         assert (result["state"], result["total"]) == ("shipped", 5)  # paid once, shipped
+
+
+async def test_a_retried_loop_gives_its_shards_ids_of_their_own(
+    dev_server: Any, client: Client, hosted: str, task_queue: str, tmp_path: Path
+) -> None:
+    code, report, output = await _durable(
+        dev_server, hosted, "retried_loop.yaml", task_queue, tmp_path
+    )
+    assert code == 1, output  # (its until never holds: two attempts, then it gives up)
+    run = _run_id(output)
+    document = unpack(await core.get_result(core.create_workflow(client, run)))
+    ids = [ref["workflow_id"] for ref in document["shards"]]
+    assert ids == [f"{run}/steps[0]/{first}" for first in ("0", "100", "0~2", "100~2")]
+    steps = report["runs"][0]["steps"]
+    assert len(steps) == 1 + 2 * 120 + 1  # each attempt's records, from its own shards
