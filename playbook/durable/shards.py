@@ -141,7 +141,7 @@ async def foreach(
         items = [{"key": k, "value": v} for k, v in items.items()]
     calls = calls_per_item(step)
     if not isinstance(items, list) or not _sharded(len(items), calls):
-        return await nested.foreach(runner, step, env, scope, path, depth)
+        return await nested.foreach(runner, step, env, scope, path, depth, items)
     key = LEDGER.get().key
     outer = snapshot(scope.tagged(step.tags))
     shard = {

@@ -86,10 +86,18 @@ async def parallel(
 
 
 async def foreach(
-    runner: Runner, step: Step, env: StepEnv, scope: Scope, path: str, depth: int
+    runner: Runner,
+    step: Step,
+    env: StepEnv,
+    scope: Scope,
+    path: str,
+    depth: int,
+    rendered: Any = None,
 ) -> Any:
+    """The loop's value (``rendered``: its ``items`` already rendered, by a caller that
+    looked at them first)."""
     spec = step.fields
-    items = env.render(spec["items"], "foreach.items")
+    items = env.render(spec["items"], "foreach.items") if rendered is None else rendered
     if isinstance(items, Mapping):
         items = [{"key": k, "value": v} for k, v in items.items()]
     if not isinstance(items, list):
